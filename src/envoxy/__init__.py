@@ -1,0 +1,1 @@
+"""envoxy: the service platform framework. (facade filled below)"""

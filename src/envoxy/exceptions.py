@@ -1,0 +1,36 @@
+"""Exceptions a service sees from envoxy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DatabaseException", "EnvoxyException", "ValidationException"]
+
+
+class EnvoxyException(Exception):
+    """Base of envoxy's own errors."""
+
+
+class ValidationException(EnvoxyException):
+    """Bad input: carries the error ``code`` and HTTP ``status`` the client gets.
+
+    Same constructor as upstream: ``ValidationException(msg, code=..., status=...)``;
+    ``str(e)`` is the message, ``e.kwargs`` holds ``code``/``status``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args)
+        self.args = args
+        self.kwargs = kwargs
+
+    @property
+    def code(self) -> Any:
+        return self.kwargs.get("code", 0)
+
+    @property
+    def status(self) -> Any:
+        return self.kwargs.get("status", 412)
+
+
+class DatabaseException(EnvoxyException):
+    """A database connector could not do what was asked (bad key, pool timeout...)."""

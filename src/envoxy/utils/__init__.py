@@ -1,0 +1,1 @@
+"""Utilities shared by every envoxy subsystem: config, logs, JSON, dates, singletons."""

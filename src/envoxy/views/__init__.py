@@ -1,0 +1,1 @@
+"""HTTP views and the Response container."""
