@@ -1,1 +1,43 @@
-"""envoxy: the service platform framework. (facade filled below)"""
+"""envoxy: a service platform framework with a compiled core.
+
+``from envoxy import *`` gives exactly ``__all__``. Sub-modules keep upstream
+envoxy's paths (``envoxy.asserts``, ``envoxy.utils.encoders``,
+``envoxy.views.containers``...). Importing envoxy prints nothing and connects to
+nothing; subsystems not built yet are absent here rather than stubbed.
+"""
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
+from envoxy._speedups import extension_status
+from envoxy.constants import Performative
+from envoxy.exceptions import (
+    ConfigError,
+    DatabaseException,
+    EnvoxyException,
+    ValidationException,
+)
+from envoxy.utils.config import Config
+from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
+from envoxy.utils.logs import Log, log
+from envoxy.views.containers import Response
+
+try:
+    __version__ = _version("envoxy")
+except _PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "unknown"
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DatabaseException",
+    "EnvoxyException",
+    "Log",
+    "Performative",
+    "Response",
+    "ValidationException",
+    "envoxy_json_dumps",
+    "envoxy_json_loads",
+    "extension_status",
+    "log",
+]

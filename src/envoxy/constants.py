@@ -78,9 +78,14 @@ HASH_LENGTH = 45
 HASH_CHARSET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890"
 HASH_REGEX = r"[a-zA-Z0-9]{45}"
 TOKEN_LENGHT = 128  # (sic) the upstream name services import
-TOKEN_CHARSET = "abcdefghijklmnopqrstuvwxyz0123456789"
-TOKEN_REGEX = r"[a-z0-9]{128}"
-URL_REGEX = r"([@>]{0,1})([a-zA-Z][a-zA-Z0-9+.-]+):" + "([^?#]*)" + "(?:\\?([^#]*))?" + "(?:#(.*))?"
+TOKEN_CHARSET = "abcdefghijklmnopqrstuvwxyz0123456789"  # noqa: S105
+TOKEN_REGEX = r"[a-z0-9]{128}"  # noqa: S105
+URL_REGEX = (
+    r"([@>]{0,1})([a-zA-Z][a-zA-Z0-9+.-]+):"
+    + "([^?#]*)"
+    + "(?:\\?([^#]*))?"
+    + "(?:#(.*))?"
+)
 URI_REGEX = r"([^?#]*)(?:\\?([^#]*))?(?:#(.*))?"
 EMAIL_REGEX = r"(^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+$)"
 PHONE_REGEX = r"(?:\\(([0-9]){1,3}\\)([ ]*))?([0-9]){3,12}"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DatabaseException", "EnvoxyException", "ValidationException"]
+__all__ = [
+    "ConfigError",
+    "DatabaseException",
+    "EnvoxyException",
+    "ValidationException",
+]
 
 
 class EnvoxyException(Exception):
@@ -34,3 +39,7 @@ class ValidationException(EnvoxyException):
 
 class DatabaseException(EnvoxyException):
     """A database connector could not do what was asked (bad key, pool timeout...)."""
+
+
+class ConfigError(EnvoxyException, ValueError):
+    """envoxy.json or an override is unreadable or has a bad value (names the key)."""

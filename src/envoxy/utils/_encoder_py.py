@@ -4,10 +4,11 @@ Reference implementation, also compiled from this very file as
 ``envoxy.utils._encoder_c`` (Cython pure mode). Both builds must give the same
 bytes or the same exception type for every input (tests/speedups).
 
-Type rules (docs/COMPATIBILITY.md): datetimes as UTC ``YYYY-MM-DDTHH:MM:SS.mmm+0000``
-(naive taken as UTC, milliseconds truncated), dates as ``YYYY-MM-DD``, Decimal as
-a number, UUID as its string, sets and dict views as lists, ints outside
-[-2**63, 2**64-1] as decimal strings; anything else is a TypeError naming the type.
+Type rules (docs/COMPATIBILITY.md): datetimes as UTC
+``YYYY-MM-DDTHH:MM:SS.mmm+0000`` (naive taken as UTC, milliseconds truncated),
+dates as ``YYYY-MM-DD``, Decimal as a number, UUID as its string, sets and dict
+views as lists, str-subclass keys as strings, ints outside [-2**63, 2**64-1] as
+decimal strings; anything else is a TypeError naming the type.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ if cython.compiled:
 
 __all__ = [
     "MAX_DEPTH",
-    "convert_large_integers",
     "dumps",
     "encode_default",
     "format_date",
     "format_datetime",
     "loads",
+    "normalize",
 ]
 
 INT64_MIN = -(2**63)
@@ -56,16 +57,19 @@ UINT64_MAX = 2**64 - 1
 #: orjson refuses deeper nesting; the big-int rewrite stops at the same depth.
 MAX_DEPTH = 254
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 _OPTION = orjson.OPT_PASSTHROUGH_DATETIME
 _orjson_dumps = orjson.dumps
-_BIG_INT_MESSAGE = "Integer exceeds 64-bit range"
+# orjson refusals that a rewritten copy of the input avoids (see ``normalize``).
+_RETRYABLE = frozenset({"Integer exceeds 64-bit range", "Dict key must be str"})
 
 loads = orjson.loads
 
 
 @cython.cfunc
-def _digits_into(buf: cython.p_char, pos: cython.int, value: cython.int, width: cython.int) -> cython.void:
+def _digits_into(
+    buf: cython.p_char, pos: cython.int, value: cython.int, width: cython.int
+) -> cython.void:
     # PERF(encoder-mixed): fixed-width decimal digits written straight into a C buffer.
     i: cython.int
     for i in range(width - 1, -1, -1):
@@ -166,21 +170,28 @@ def _is_big_int(value: Any) -> cython.bint:
 
 
 @cython.annotation_typing(False)
-def convert_large_integers(obj: Any, depth: int = 0) -> Any:
-    """Copy ``obj`` with every int outside 64 bits replaced by its decimal string.
+def normalize(obj: Any, depth: int = 0) -> Any:
+    """Copy ``obj`` into types orjson takes as they are.
 
-    Containers become plain dicts and lists (sets and dict views included), so
-    the second orjson pass sees only types it can encode. Bounded by
-    ``MAX_DEPTH``: deeper data is refused as orjson itself would refuse it.
+    Ints outside 64 bits become decimal strings, str-subclass keys plain
+    strings, sets and dict views lists. Other non-str keys stay a TypeError.
+    Bounded by ``MAX_DEPTH``: deeper data is refused as orjson refuses it.
     """
     if depth > MAX_DEPTH:
         raise TypeError("Recursion limit reached")
     if _is_big_int(obj):
         return str(int(obj))
     if isinstance(obj, dict):
-        return {key: convert_large_integers(item, depth + 1) for key, item in obj.items()}
+        copy = {}
+        for key, item in obj.items():
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise TypeError("Dict key must be str")
+                key = str.__str__(key)
+            copy[key] = normalize(item, depth + 1)
+        return copy
     if isinstance(obj, (list, tuple, set, frozenset, MappingView)):
-        return [convert_large_integers(item, depth + 1) for item in obj]
+        return [normalize(item, depth + 1) for item in obj]
     return obj
 
 
@@ -190,7 +201,8 @@ def dumps(obj: Any) -> bytes:
     try:
         return _orjson_dumps(obj, encode_default, _OPTION)
     except TypeError as exc:
-        # PERF(encoder-bigint): the rare big int costs one rewrite and a retry.
-        if str(exc) != _BIG_INT_MESSAGE:
+        # PERF(encoder-bigint): a rare big int or str-subclass key costs one
+        # rewrite and a retry; the common case pays nothing for them.
+        if str(exc) not in _RETRYABLE:
             raise
-    return _orjson_dumps(convert_large_integers(obj), encode_default, _OPTION)
+    return _orjson_dumps(normalize(obj), encode_default, _OPTION)

@@ -33,7 +33,9 @@ _FRAMING_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "connection", "keep-alive"}
 )
 
-_STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase.upper()}" for s in HTTPStatus}
+_STATUS_LINES: dict[int, str] = {
+    s.value: f"{s.value} {s.phrase.upper()}" for s in HTTPStatus
+}
 
 _date_cache: list[Any] = [0, ""]
 
@@ -214,15 +216,19 @@ class Response:
             morsel["samesite"] = samesite
         self._headers.append(("Set-Cookie", morsel.OutputString()))
 
-    def delete_cookie(self, key: str, path: str | None = "/", domain: str | None = None) -> None:
+    def delete_cookie(
+        self, key: str, path: str | None = "/", domain: str | None = None
+    ) -> None:
         self.set_cookie(key, expires=0, max_age=0, path=path, domain=domain)
 
     @classmethod
     def force_type(cls, rv: Any, environ: Any = None) -> Response:
-        """Turn a view's return value (Response, dict, list, str, bytes) into a Response."""
+        """A view's return value (Response, dict, list, str, bytes) as a Response."""
         return rv if isinstance(rv, Response) else cls(rv)
 
-    def __call__(self, environ: Mapping[str, Any], start_response: StartResponse) -> list[bytes]:
+    def __call__(
+        self, environ: Mapping[str, Any], start_response: StartResponse
+    ) -> list[bytes]:
         start_response(self.status, self._headers)
         if environ.get("REQUEST_METHOD") == "HEAD":
             return []
@@ -232,8 +238,10 @@ class Response:
         return f"<Response {len(self._body)} bytes [{self.status}]>"
 
 
-def _merge(pairs: list[tuple[str, str]], extra: Mapping[str, Any] | Iterable[Any]) -> None:
-    """Append ``extra`` headers; a Content-Type replaces ours, framing headers are dropped."""
+def _merge(
+    pairs: list[tuple[str, str]], extra: Mapping[str, Any] | Iterable[Any]
+) -> None:
+    """Append ``extra``: a Content-Type replaces ours, framing headers are dropped."""
     items = extra.items() if isinstance(extra, Mapping) else extra
     for name, value in items:
         lowered = name.lower()

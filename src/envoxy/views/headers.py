@@ -49,7 +49,9 @@ class Headers:
         for index, (key, _) in enumerate(pairs):
             if key.lower() == lowered:
                 pairs[index] = (name, _text(value))
-                pairs[index + 1 :] = [p for p in pairs[index + 1 :] if p[0].lower() != lowered]
+                pairs[index + 1 :] = [
+                    p for p in pairs[index + 1 :] if p[0].lower() != lowered
+                ]
                 return
         pairs.append((name, _text(value)))
 

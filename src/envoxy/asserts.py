@@ -1,0 +1,626 @@
+"""Input validation: ``assertz_*`` raise ``ValidationException``; ``*_reply`` return
+an error reply dict instead.
+
+Codes, statuses and messages are upstream envoxy's. The typed checks share one
+signature, ``assertz_X(_element, key=None, _error_code=1202, _status_code=412,
+reply=False)``: with a ``key`` they check ``_element[key]``; a ``None`` element is
+skipped. Deliberate fixes (docs/COMPATIBILITY.md): a missing key or a value of
+the wrong type is a validation failure, never a raw KeyError/TypeError; ``0``
+and ``0.0`` are valid numbers; ``True`` is not an integer; a datetime under a key
+is a valid timestamp; regex checks honour ``reply``. Nothing here walks the stack.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from envoxy.constants import (
+    EMAIL_REGEX,
+    HASH_REGEX,
+    PHONE_REGEX,
+    TOKEN_REGEX,
+    URI_REGEX,
+    URL_REGEX,
+)
+from envoxy.exceptions import ValidationException
+
+__all__ = [
+    "DEFAULT_STATUS_CODE",
+    "INVALID_TYPE_ERROR_CODE",
+    "assertz",
+    "assertz_array",
+    "assertz_array_even_empty",
+    "assertz_array_reply",
+    "assertz_ascii",
+    "assertz_ascii_reply",
+    "assertz_boolean",
+    "assertz_boolean_reply",
+    "assertz_call",
+    "assertz_complex",
+    "assertz_complex_reply",
+    "assertz_dict",
+    "assertz_dict_reply",
+    "assertz_email",
+    "assertz_email_reply",
+    "assertz_float",
+    "assertz_float_reply",
+    "assertz_hash",
+    "assertz_hash_reply",
+    "assertz_integer",
+    "assertz_integer_reply",
+    "assertz_intersects",
+    "assertz_intersects_reply",
+    "assertz_json",
+    "assertz_json_reply",
+    "assertz_location",
+    "assertz_location_reply",
+    "assertz_mandatory",
+    "assertz_mandatory_reply",
+    "assertz_phone",
+    "assertz_phone_reply",
+    "assertz_regex",
+    "assertz_reply",
+    "assertz_string",
+    "assertz_string_reply",
+    "assertz_timestamp",
+    "assertz_timestamp_reply",
+    "assertz_token",
+    "assertz_token_reply",
+    "assertz_unauthorized",
+    "assertz_unauthorized_reply",
+    "assertz_uri",
+    "assertz_uri_reply",
+    "assertz_url",
+    "assertz_utf8",
+    "assertz_utf8_reply",
+    "assertz_uuid",
+    "assertz_uuid_reply",
+    "assertz_valid_values",
+    "assertz_valid_values_reply",
+]
+
+DEFAULT_STATUS_CODE = 412
+INVALID_TYPE_ERROR_CODE = 1202
+MANDATORY_ERROR_CODE = 1200
+EMPTY_KEY_ERROR_CODE = 1201
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+0000"
+
+_MISSING = object()
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+Reply = dict[str, Any] | None
+
+
+# -- core ----------------------------------------------------------------------
+def assertz(
+    expr: Any,
+    msg: Any,
+    code: Any = INVALID_TYPE_ERROR_CODE,
+    status: Any = DEFAULT_STATUS_CODE,
+) -> None:
+    """Raise ``ValidationException(msg, code=code, status=status)`` unless ``expr``."""
+    if not expr:
+        raise ValidationException(msg, code=code, status=status)
+
+
+def assertz_reply(
+    expr: Any,
+    msg: Any,
+    code: Any = INVALID_TYPE_ERROR_CODE,
+    status: Any = DEFAULT_STATUS_CODE,
+    check: str = "assertz",
+) -> Reply:
+    """``None`` when ``expr`` holds, else the error reply a handler can return."""
+    if expr:
+        return None
+    return {
+        "status": status,
+        "payload": {"text": msg, "code": code, "assertion_failed": f"{check} failed"},
+    }
+
+
+def assertz_call(
+    expr: Any,
+    msg: Any,
+    code: Any,
+    status: Any,
+    reply: bool = False,
+    check: str = "assertz",
+) -> Reply:
+    if reply:
+        return assertz_reply(expr, msg, code, status, check)
+    assertz(expr, msg, code, status)
+    return None
+
+
+def _pick(element: Any, key: Any) -> Any:
+    if key is None:
+        return element
+    try:
+        return element[key]
+    except (KeyError, IndexError, TypeError):
+        return _MISSING
+
+
+def _typed(
+    ok: bool, value: Any, element: Any, code: Any, status: Any, reply: bool, check: str
+) -> Reply:
+    shown = element if value is _MISSING else value
+    return assertz_call(ok, f"Invalid value type: {shown}", code, status, reply, check)
+
+
+# -- presence ------------------------------------------------------------------
+def assertz_mandatory(
+    _obj: Any,
+    _element: Any = None,
+    _error_code: Any = MANDATORY_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """With a key: ``_obj[key]`` exists and is not None (``""``/0/False count). Without:
+    ``_obj`` is truthy."""
+    check = "assertz_mandatory"
+    if _element is None:
+        return assertz_call(
+            bool(_obj), f"Mandatory: {_obj}", _error_code, _status_code, reply, check
+        )
+    if _element == "":
+        return assertz_call(
+            False,
+            "Key must not be emtpy",
+            EMPTY_KEY_ERROR_CODE,
+            _status_code,
+            reply,
+            check,
+        )
+    value = (
+        _pick(_obj, _element) if isinstance(_obj, (Mapping, list, tuple)) else _MISSING
+    )
+    return assertz_call(
+        value is not _MISSING and value is not None,
+        f"Mandatory: {_element}",
+        _error_code,
+        _status_code,
+        reply,
+        check,
+    )
+
+
+# -- types ---------------------------------------------------------------------
+def assertz_string(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    return _typed(
+        isinstance(value, str),
+        value,
+        _element,
+        _error_code,
+        _status_code,
+        reply,
+        "assertz_string",
+    )
+
+
+def assertz_integer(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    return _typed(
+        ok, value, _element, _error_code, _status_code, reply, "assertz_integer"
+    )
+
+
+def assertz_float(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    return _typed(
+        isinstance(value, float),
+        value,
+        _element,
+        _error_code,
+        _status_code,
+        reply,
+        "assertz_float",
+    )
+
+
+def assertz_boolean(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    return _typed(
+        isinstance(value, bool),
+        value,
+        _element,
+        _error_code,
+        _status_code,
+        reply,
+        "assertz_boolean",
+    )
+
+
+def assertz_timestamp(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """A date/datetime, or a string in ``YYYY-MM-DDTHH:MM:SS.ffffff+0000`` form."""
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    if isinstance(value, _dt.date):
+        return None
+    ok = False
+    if isinstance(value, str):
+        try:
+            _dt.datetime.strptime(value, TIMESTAMP_FORMAT)
+            ok = True
+        except ValueError:
+            ok = False
+    return _typed(
+        ok, value, _element, _error_code, _status_code, reply, "assertz_timestamp"
+    )
+
+
+def _container_check(
+    name: str,
+    ok_type: type | tuple[type, ...],
+    allow_empty: bool,
+    element: Any,
+    key: Any,
+    code: Any,
+    status: Any,
+    reply: bool,
+) -> Reply:
+    if element is None:
+        return None
+    value = _pick(element, key)
+    ok = isinstance(value, ok_type) and (allow_empty or len(value) > 0)
+    shown = key if value is _MISSING else value
+    return assertz_call(ok, f"Invalid value type: {shown}", code, status, reply, name)
+
+
+def assertz_array(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """A non-empty list."""
+    return _container_check(
+        "assertz_array", list, False, _element, key, _error_code, _status_code, reply
+    )
+
+
+def assertz_array_even_empty(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """A list, possibly empty."""
+    return _container_check(
+        "assertz_array_even_empty",
+        list,
+        True,
+        _element,
+        key,
+        _error_code,
+        _status_code,
+        reply,
+    )
+
+
+def assertz_dict(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """A non-empty dict."""
+    return _container_check(
+        "assertz_dict", dict, False, _element, key, _error_code, _status_code, reply
+    )
+
+
+def assertz_json(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """JSON text with a truthy value: ``'{}'``, ``'[]'``, ``'0'``, ``'null'`` fail."""
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    ok = False
+    if isinstance(value, (str, bytes)):
+        try:
+            ok = bool(orjson.loads(value))
+        except orjson.JSONDecodeError:
+            ok = False
+    return _typed(ok, value, _element, _error_code, _status_code, reply, "assertz_json")
+
+
+def assertz_complex(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """JSON text, a non-empty dict or a non-empty list."""
+    if _element is None:
+        return None
+    failure: Reply = None
+    for check in (assertz_json, assertz_dict, assertz_array):
+        failure = check(_element, key, _error_code, _status_code, True)
+        if failure is None:
+            return None
+    assert failure is not None  # noqa: S101 - every sub-check failed
+    return assertz_call(
+        False,
+        failure["payload"]["text"],
+        _error_code,
+        _status_code,
+        reply,
+        "assertz_complex",
+    )
+
+
+def assertz_uuid(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    ok = isinstance(value, uuid.UUID)
+    if isinstance(value, str):
+        try:
+            uuid.UUID(value)
+            ok = True
+        except ValueError:
+            ok = False
+    return _typed(ok, value, _element, _error_code, _status_code, reply, "assertz_uuid")
+
+
+def _encodes(value: Any, encoding: str) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return len(value.encode(encoding)) > 0
+    except UnicodeEncodeError:
+        return False
+
+
+def assertz_utf8(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    if _element is None:
+        return None
+    ok = _encodes(_pick(_element, key), "utf-8")
+    return assertz_call(
+        ok, "Invalid utf-8 encoding", _error_code, _status_code, reply, "assertz_utf8"
+    )
+
+
+def assertz_ascii(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    if _element is None:
+        return None
+    ok = _encodes(_pick(_element, key), "ascii")
+    return assertz_call(
+        ok, "Invalid ascii encoding", _error_code, _status_code, reply, "assertz_ascii"
+    )
+
+
+# -- patterns ------------------------------------------------------------------
+def _pattern(regex: str) -> re.Pattern[str]:
+    compiled = _PATTERNS.get(regex)
+    if compiled is None:
+        compiled = _PATTERNS[regex] = re.compile(regex)
+    return compiled
+
+
+def assertz_regex(
+    regex: str,
+    msg: Any,
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+    check: str = "assertz_regex",
+) -> Reply:
+    """The whole string matches ``regex``."""
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    ok = isinstance(value, str) and _pattern(regex).fullmatch(value) is not None
+    return assertz_call(ok, msg, _error_code, _status_code, reply, check)
+
+
+def _regex_check(name: str, regex: str, msg: str) -> Any:
+    def check(
+        _element: Any,
+        key: Any = None,
+        _error_code: Any = INVALID_TYPE_ERROR_CODE,
+        _status_code: Any = DEFAULT_STATUS_CODE,
+        reply: bool = False,
+    ) -> Reply:
+        return assertz_regex(
+            regex, msg, _element, key, _error_code, _status_code, reply, name
+        )
+
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = f"The value matches ``{regex}`` ({msg!r} otherwise)."
+    return check
+
+
+assertz_hash = _regex_check("assertz_hash", HASH_REGEX, "Invalid hash")
+assertz_token = _regex_check("assertz_token", TOKEN_REGEX, "Invalid token")
+assertz_uri = _regex_check("assertz_uri", URI_REGEX, "Invalid uri")
+assertz_url = _regex_check("assertz_url", URL_REGEX, "Invalid url")
+assertz_email = _regex_check("assertz_email", EMAIL_REGEX, "Invalid email")
+assertz_phone = _regex_check("assertz_phone", PHONE_REGEX, "Invalid phone")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def assertz_location(
+    _element: Any,
+    key: Any = None,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    """``[lat, lon]`` numbers, or ``{"latitude": n, "longitude": n}``."""
+    if _element is None:
+        return None
+    value = _pick(_element, key)
+    if isinstance(value, list):
+        ok = len(value) == 2 and all(_is_number(v) for v in value)
+    elif isinstance(value, dict):
+        ok = _is_number(value.get("latitude")) and _is_number(value.get("longitude"))
+    else:
+        ok = False
+    return assertz_call(
+        ok, "Invalid location", _error_code, _status_code, reply, "assertz_location"
+    )
+
+
+# -- relations and permissions ---------------------------------------------------
+def assertz_intersects(
+    _x: Any,
+    _y: Any,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    try:
+        ok = bool(set(_x) & set(_y))
+    except TypeError:
+        ok = False
+    return assertz_call(
+        ok,
+        f"No intersection between {_x} and {_y}",
+        _error_code,
+        _status_code,
+        reply,
+        "assertz_intersects",
+    )
+
+
+def assertz_unauthorized(
+    _expr: Any,
+    _msg: Any,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    reply: bool = False,
+) -> Reply:
+    """Fails with status 401."""
+    return assertz_call(_expr, _msg, _error_code, 401, reply, "assertz_unauthorized")
+
+
+def assertz_valid_values(
+    _expr: Any,
+    _msg: Any,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply:
+    return assertz_call(
+        _expr, _msg, _error_code, _status_code, reply, "assertz_valid_values"
+    )
+
+
+# -- *_reply variants (positional, as upstream) -----------------------------------
+def _reply_variant(check: Any) -> Any:
+    def variant(_element: Any, key: Any, code: Any, status: Any) -> Reply:
+        return check(_element, key, code, status, True)
+
+    variant.__name__ = variant.__qualname__ = f"{check.__name__}_reply"
+    variant.__doc__ = (
+        f"``{check.__name__}(..., reply=True)``: a reply dict or ``None``."
+    )
+    return variant
+
+
+assertz_mandatory_reply = _reply_variant(assertz_mandatory)
+assertz_string_reply = _reply_variant(assertz_string)
+assertz_integer_reply = _reply_variant(assertz_integer)
+assertz_float_reply = _reply_variant(assertz_float)
+assertz_timestamp_reply = _reply_variant(assertz_timestamp)
+assertz_boolean_reply = _reply_variant(assertz_boolean)
+assertz_complex_reply = _reply_variant(assertz_complex)
+assertz_dict_reply = _reply_variant(assertz_dict)
+assertz_json_reply = _reply_variant(assertz_json)
+assertz_array_reply = _reply_variant(assertz_array)
+assertz_uuid_reply = _reply_variant(assertz_uuid)
+assertz_utf8_reply = _reply_variant(assertz_utf8)
+assertz_ascii_reply = _reply_variant(assertz_ascii)
+assertz_hash_reply = _reply_variant(assertz_hash)
+assertz_token_reply = _reply_variant(assertz_token)
+assertz_uri_reply = _reply_variant(assertz_uri)
+assertz_email_reply = _reply_variant(assertz_email)
+assertz_location_reply = _reply_variant(assertz_location)
+assertz_phone_reply = _reply_variant(assertz_phone)
+assertz_intersects_reply = _reply_variant(assertz_intersects)
+assertz_valid_values_reply = _reply_variant(assertz_valid_values)
+
+
+def assertz_unauthorized_reply(_expr: Any, _msg: Any, code: Any) -> Reply:
+    return assertz_unauthorized(_expr, _msg, code, True)

@@ -1,0 +1,142 @@
+"""What envoxy itself reads from envoxy.json: defaults and value checks.
+
+Services keep keys of their own in the same file; those pass through untouched.
+Values stay as written (ports may be ``"5432"`` as in upstream templates); the
+checks only refuse what no subsystem could use, naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from envoxy.exceptions import ConfigError
+
+__all__ = ["DEFAULTS", "KNOWN_KEYS", "validate"]
+
+DEFAULTS: dict[str, Any] = {
+    "log": {"level": 4, "format": "auto"},
+}
+
+LOG_FORMATS = ("auto", "json", "pretty", "text")
+
+_SERVER_SECTIONS = (
+    "zmq_servers",
+    "mqtt_servers",
+    "redis_servers",
+    "psql_servers",
+    "couchdb_servers",
+    "amqp_servers",
+    "mongodb_servers",
+    "clickhouse_servers",
+)
+
+
+class _Invalid(Exception):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(key, problem)
+        self.key = key
+        self.problem = problem
+
+
+def _fail(key: str, problem: str, value: Any) -> None:
+    raise _Invalid(key, f"{problem}, got {value!r}")
+
+
+def _int_like(
+    key: str, value: Any, low: int | None = None, high: int | None = None
+) -> None:
+    if isinstance(value, bool):
+        _fail(key, "expected an integer", value)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        _fail(key, "expected an integer", value)
+        return
+    if (low is not None and number < low) or (high is not None and number > high):
+        _fail(key, f"expected an integer from {low} to {high}", value)
+
+
+def _str_list(key: str, value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        _fail(key, "expected a list of strings", value)
+
+
+def _object(key: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        _fail(key, "expected an object", value)
+
+
+def _log(key: str, value: Any) -> None:
+    _object(key, value)
+    if value.get("level") is not None:
+        _int_like(f"{key}.level", value["level"], 0, 9)
+    fmt = value.get("format")
+    if fmt is not None and fmt not in LOG_FORMATS:
+        _fail(f"{key}.format", f"expected one of {', '.join(LOG_FORMATS)}", fmt)
+
+
+def _servers(key: str, value: Any) -> None:
+    _object(key, value)
+    for name, server in value.items():
+        if key == "psql_servers" and name == "default" and isinstance(server, str):
+            continue
+        _object(f"{key}.{name}", server)
+        if server.get("port") is not None:
+            _int_like(f"{key}.{name}.port", server["port"], 1, 65535)
+        bind = server.get("bind")
+        if bind is not None and not isinstance(bind, str):
+            _fail(f"{key}.{name}.bind", "expected a string", bind)
+
+
+def _boot(key: str, value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+        _fail(key, "expected a list of objects", value)
+
+
+def _non_negative(key: str, value: Any) -> None:
+    _int_like(key, value, 0, None)
+
+
+def _string(key: str, value: Any) -> None:
+    if not isinstance(value, str):
+        _fail(key, "expected a string", value)
+
+
+def _optional_object(key: str, value: Any) -> None:
+    if value is not None:
+        _object(key, value)
+
+
+_CHECKS: dict[str, Callable[[str, Any], None]] = {
+    "log": _log,
+    "boot": _boot,
+    "keep_alive": _non_negative,
+    "modules": _str_list,
+    "packages": _str_list,
+    "task_modules": _str_list,
+    "plugins": _optional_object,
+    "credentials": _optional_object,
+    "default_zmq_backend": _object,
+    "zmq_workers": _object,
+    "cache": _object,
+    "default_task_queue": _string,
+    **dict.fromkeys(_SERVER_SECTIONS, _servers),
+}
+
+#: Top-level keys envoxy reads (and so the roots ``ENVOXY_*`` variables may set).
+KNOWN_KEYS = frozenset(_CHECKS) | {"debug", "enable_cors", "$log"}
+
+
+def validate(data: Mapping[str, Any], source: str = "config") -> None:
+    """Raise ``ConfigError`` naming the first bad key of ``data``."""
+    try:
+        for key, check in _CHECKS.items():
+            if key in data:
+                check(key, data[key])
+    except _Invalid as bad:
+        raise ConfigError(f"{source}: key {bad.key!r}: {bad.problem}") from None
+    if data.get("modules") and data.get("packages"):
+        raise ConfigError(
+            f"{source}: keys 'modules' and 'packages' are both set; use one of them"
+        )
