@@ -1,0 +1,47 @@
+"""JSON encoding of a mixed page of records: compiled vs pure vs the obvious ways."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+
+from benchmarks.payloads import as_json_types, mixed_records, straightforward_default, straightforward_dumps
+from envoxy.utils import _encoder_c, _encoder_py
+
+RECORDS = mixed_records()
+PLAIN = as_json_types(RECORDS)
+
+
+def _stdlib(obj: Any) -> bytes:
+    return json.dumps(obj, default=straightforward_default, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+CANDIDATES: dict[str, tuple[Callable[[Any], bytes], Any]] = {
+    "c": (_encoder_c.dumps, RECORDS),
+    "py": (_encoder_py.dumps, RECORDS),
+    "orjson-pyhook": (straightforward_dumps, RECORDS),
+    "stdlib-json": (_stdlib, RECORDS),
+    "limit-orjson-plain": (orjson.dumps, PLAIN),
+}
+
+
+@pytest.mark.parametrize("impl", list(CANDIDATES))
+def test_encoder_mixed(benchmark: Any, impl: str) -> None:
+    encode, payload = CANDIDATES[impl]
+    benchmark.group = "encoder-mixed"
+    out = benchmark(encode, payload)
+    assert orjson.loads(out) == PLAIN
+
+
+BIG = [{"n": 2**70 + i, "m": [i, 2**65]} for i in range(50)]
+
+
+@pytest.mark.parametrize("impl", ["c", "py"])
+def test_encoder_bigint(benchmark: Any, impl: str) -> None:
+    encode = {"c": _encoder_c.dumps, "py": _encoder_py.dumps}[impl]
+    benchmark.group = "encoder-bigint"
+    assert benchmark(encode, BIG).startswith(b'[{"n":"')

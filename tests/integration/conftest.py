@@ -1,0 +1,11 @@
+"""Everything under tests/integration talks to a real service on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in item.nodeid:
+            item.add_marker(pytest.mark.integration)
