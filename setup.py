@@ -39,7 +39,7 @@ def _say(message: str) -> None:
 
 
 class OptionalBuildExt(build_ext):
-    """Keep a failed compile from failing the install, unless extensions are required."""
+    """A failed compile does not fail the install, unless extensions are required."""
 
     def run(self) -> None:
         try:

@@ -9,7 +9,12 @@ from typing import Any
 import orjson
 import pytest
 
-from benchmarks.payloads import as_json_types, mixed_records, straightforward_default, straightforward_dumps
+from benchmarks.payloads import (
+    as_json_types,
+    mixed_records,
+    straightforward_default,
+    straightforward_dumps,
+)
 from envoxy.utils import _encoder_c, _encoder_py
 
 RECORDS = mixed_records()
@@ -17,7 +22,9 @@ PLAIN = as_json_types(RECORDS)
 
 
 def _stdlib(obj: Any) -> bytes:
-    return json.dumps(obj, default=straightforward_default, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        obj, default=straightforward_default, separators=(",", ":"), ensure_ascii=False
+    ).encode()
 
 
 CANDIDATES: dict[str, tuple[Callable[[Any], bytes], Any]] = {

@@ -1,4 +1,4 @@
-"""Building a Response for a mixed page: envoxy's vs a Flask Response built the same way."""
+"""A Response for a mixed page: envoxy's vs a Flask Response built the same way."""
 
 from __future__ import annotations
 

@@ -28,11 +28,17 @@ def check(results: dict[str, Any], gates: list[dict[str, Any]]) -> list[str]:
     times = _times(results)
     failures = []
     for gate in gates:
-        group, faster, slower, floor = gate["group"], gate["faster"], gate["slower"], float(gate["floor"])
+        group, faster, slower, floor = (
+            gate["group"],
+            gate["faster"],
+            gate["slower"],
+            float(gate["floor"]),
+        )
         missing = [name for name in (faster, slower) if (group, name) not in times]
         if missing:
             failures.append(f"{group}: no result for {', '.join(missing)}")
-            print(f"MISSING {group}: {slower}/{faster} (no result for {', '.join(missing)})")
+            absent = ", ".join(missing)
+            print(f"MISSING {group}: {slower}/{faster} (no result for {absent})")
             continue
         ratio = times[(group, slower)] / times[(group, faster)]
         ok = ratio >= floor
@@ -55,7 +61,10 @@ def main(argv: list[str]) -> int:
     gates = tomllib.loads(gates_path.read_text(encoding="utf-8"))["gate"]
     failures = check(results, gates)
     if failures:
-        print(f"benchmark gate: {len(failures)} of {len(gates)} ratios under their floor", file=sys.stderr)
+        print(
+            f"benchmark gate: {len(failures)} of {len(gates)} ratios under their floor",
+            file=sys.stderr,
+        )
         return 1
     print(f"benchmark gate: all {len(gates)} ratios at or above their floors")
     return 0

@@ -15,7 +15,9 @@ IN_CI = bool(os.environ.get("CI"))
 
 def pytest_report_header(config: pytest.Config) -> str:
     status = _speedups.extension_status()
-    shown = ", ".join(f"{name}={'compiled' if c else 'pure'}" for name, c in status.items())
+    shown = ", ".join(
+        f"{name}={'compiled' if c else 'pure'}" for name, c in status.items()
+    )
     flag = " (ENVOXY_NO_EXTENSIONS)" if _speedups.NO_EXTENSIONS else ""
     return f"envoxy hot paths: {shown}{flag}"
 
@@ -24,7 +26,10 @@ def require_service(name: str) -> Service:
     """The service, or a skip (a failure when ``CI`` is set) if it is down."""
     service = SERVICES[name]
     if not reachable(service):
-        reason = f"{name} is not listening on {service.address}; start it with: {service.hint}"
+        reason = (
+            f"{name} is not listening on {service.address}; "
+            f"start it with: {service.hint}"
+        )
         if IN_CI:
             pytest.fail(f"CI requires {reason}")
         pytest.skip(reason)

@@ -23,7 +23,9 @@ class Service:
 
 def _service(name: str, env: str, port: int, hint: str) -> Service:
     host = os.environ.get(f"ENVOXY_TEST_{env}_HOST", "127.0.0.1")
-    return Service(name, host, int(os.environ.get(f"ENVOXY_TEST_{env}_PORT", port)), hint)
+    return Service(
+        name, host, int(os.environ.get(f"ENVOXY_TEST_{env}_PORT", port)), hint
+    )
 
 
 SERVICES: dict[str, Service] = {

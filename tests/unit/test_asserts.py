@@ -23,8 +23,15 @@ PAYLOAD: dict[str, Any] = {
     "created": "2018-01-18T16:07:01.970+0000",
     "headers": '{"a": 1}',
     "unique_id": str(uuid.uuid4()),
-    "user": {"alias": "李连杰", "icon": "\ud83d", "email": "a.b+c@example.com", "phone": "7362391957",
-             "cellphone": "(875) 837-6945", "home": [59.29954, 169.92246], "work": {"latitude": 5, "longitude": 14}},
+    "user": {
+        "alias": "李连杰",
+        "icon": "\ud83d",
+        "email": "a.b+c@example.com",
+        "phone": "7362391957",
+        "cellphone": "(875) 837-6945",
+        "home": [59.29954, 169.92246],
+        "work": {"latitude": 5, "longitude": 14},
+    },
     "hash": "a" * 45,
     "website": "https://example.com/x?y#z",
     "zero": 0,
@@ -59,7 +66,9 @@ def test_mandatory() -> None:
         assert str(fails(a.assertz_mandatory, obj, "data")) == "Mandatory: data"
     assert a.assertz_mandatory({"data": ""}, "data") is None
     assert a.assertz_mandatory([1, 2, 3], 1) is None
-    assert str(fails(a.assertz_mandatory, [1, 2, 3], 3)) == "Mandatory: 3"  # no IndexError
+    assert (
+        str(fails(a.assertz_mandatory, [1, 2, 3], 3)) == "Mandatory: 3"
+    )  # no IndexError
     assert str(fails(a.assertz_mandatory, {})) == "Mandatory: {}"
 
 
@@ -121,19 +130,29 @@ def test_containers_and_json() -> None:
     fails(a.assertz_json, {"a": 1})
     assert a.assertz_complex('{"a":1}') is None
     assert a.assertz_complex([1]) is None
-    assert str(fails(a.assertz_array, PAYLOAD, "missing")) == "Invalid value type: missing"
+    assert (
+        str(fails(a.assertz_array, PAYLOAD, "missing")) == "Invalid value type: missing"
+    )
 
 
 def test_uuid_forms() -> None:
     value = uuid.uuid4()
-    for form in (str(value), value.hex, "{" + str(value) + "}", "urn:uuid:" + str(value), value):
+    for form in (
+        str(value),
+        value.hex,
+        "{" + str(value) + "}",
+        "urn:uuid:" + str(value),
+        value,
+    ):
         assert a.assertz_uuid(form) is None
     fails(a.assertz_uuid, "not-a-uuid")
 
 
 def test_encodings() -> None:
     assert a.assertz_utf8(PAYLOAD["user"], "alias") is None
-    assert str(fails(a.assertz_utf8, PAYLOAD["user"], "icon")) == "Invalid utf-8 encoding"
+    assert (
+        str(fails(a.assertz_utf8, PAYLOAD["user"], "icon")) == "Invalid utf-8 encoding"
+    )
     fails(a.assertz_utf8, "")
     assert a.assertz_ascii("abc") is None
     assert str(fails(a.assertz_ascii, "李")) == "Invalid ascii encoding"
@@ -156,17 +175,25 @@ def test_pattern_checks(check: Any, good: str, bad: Any, message: str) -> None:
     assert check(bad, None, 1202, 412, True)["payload"]["text"] == message
 
 
-@pytest.mark.parametrize("check", [a.assertz_hash, a.assertz_token, a.assertz_email, a.assertz_phone])
+@pytest.mark.parametrize(
+    "check", [a.assertz_hash, a.assertz_token, a.assertz_email, a.assertz_phone]
+)
 def test_partial_match_honours_reply(check: Any) -> None:
-    good = {"assertz_hash": "a" * 45, "assertz_token": "a1" * 64,
-            "assertz_email": "a@b.co", "assertz_phone": "7362391957"}[check.__name__]
+    good = {
+        "assertz_hash": "a" * 45,
+        "assertz_token": "a1" * 64,
+        "assertz_email": "a@b.co",
+        "assertz_phone": "7362391957",
+    }[check.__name__]
     # upstream raised here even with reply=True
     assert check(good + " !!", None, 1202, 412, True)["status"] == 412
 
 
 def test_regex_with_key() -> None:
     assert a.assertz_regex(r"[0-9]+", "digits", {"n": "123"}, "n") is None
-    assert str(fails(a.assertz_regex, r"[0-9]+", "digits", {"n": "12a"}, "n")) == "digits"
+    assert (
+        str(fails(a.assertz_regex, r"[0-9]+", "digits", {"n": "12a"}, "n")) == "digits"
+    )
 
 
 def test_location() -> None:
@@ -178,14 +205,19 @@ def test_location() -> None:
 
 def test_relations_and_permissions() -> None:
     assert a.assertz_intersects([1, 2], [2, 3]) is None
-    assert str(fails(a.assertz_intersects, [1], [2])) == "No intersection between [1] and [2]"
+    assert (
+        str(fails(a.assertz_intersects, [1], [2]))
+        == "No intersection between [1] and [2]"
+    )
     err = fails(a.assertz_unauthorized, False, "no entry")
     assert err.kwargs["status"] == 401
     assert a.assertz_valid_values(True, "x") is None
     fails(a.assertz_valid_values, False, "x")
 
 
-def test_reply_variants_are_positional_and_never_walk_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reply_variants_are_positional_and_never_walk_the_stack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("reply variants must not walk the stack")
 
@@ -197,13 +229,36 @@ def test_reply_variants_are_positional_and_never_walk_the_stack(monkeypatch: pyt
     assert a.assertz_mandatory_reply({"x": 1}, "x", 1000, 400) is None
     assert a.assertz_unauthorized_reply(False, "no", 9)["status"] == 401
     assert a.assertz_intersects_reply([1], [2], 5, 409)["status"] == 409
-    assert a.assertz_valid_values_reply(False, "bad", 5, 422)["payload"]["text"] == "bad"
+    assert (
+        a.assertz_valid_values_reply(False, "bad", 5, 422)["payload"]["text"] == "bad"
+    )
 
 
 def test_every_reply_variant_exists() -> None:
-    names = ["mandatory", "string", "integer", "float", "timestamp", "boolean", "complex", "dict", "json",
-             "array", "uuid", "utf8", "ascii", "hash", "token", "uri", "email", "location", "phone",
-             "intersects", "valid_values", "unauthorized"]
+    names = [
+        "mandatory",
+        "string",
+        "integer",
+        "float",
+        "timestamp",
+        "boolean",
+        "complex",
+        "dict",
+        "json",
+        "array",
+        "uuid",
+        "utf8",
+        "ascii",
+        "hash",
+        "token",
+        "uri",
+        "email",
+        "location",
+        "phone",
+        "intersects",
+        "valid_values",
+        "unauthorized",
+    ]
     for name in names:
         assert callable(getattr(a, f"assertz_{name}_reply"))
     assert set(a.__all__) <= set(dir(a))

@@ -25,12 +25,17 @@ def fresh_config() -> Iterator[None]:
 
 def write(tmp_path: Path, data: Any) -> Path:
     path = tmp_path / "envoxy.json"
-    path.write_text(json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8")
+    path.write_text(
+        json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8"
+    )
     return path
 
 
 def test_file_values_and_defaults(tmp_path: Path) -> None:
-    path = write(tmp_path, {"redis_servers": {"r": {"bind": "127.0.0.1:6379"}}, "custom": {"a": 1}})
+    path = write(
+        tmp_path,
+        {"redis_servers": {"r": {"bind": "127.0.0.1:6379"}}, "custom": {"a": 1}},
+    )
     Config.configure(path, environ={})
     assert Config.get("redis_servers") == {"r": {"bind": "127.0.0.1:6379"}}
     assert Config.get("custom") == {"a": 1}
@@ -41,7 +46,11 @@ def test_file_values_and_defaults(tmp_path: Path) -> None:
 
 def test_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
     path = write(tmp_path, {"log": {"level": 3}, "custom": {"x": "file", "y": "file"}})
-    environ = {"ENVOXY_LOG__LEVEL": "6", "ENVOXY_CUSTOM__X": "env", "ENVOXY_CUSTOM__Y": "env"}
+    environ = {
+        "ENVOXY_LOG__LEVEL": "6",
+        "ENVOXY_CUSTOM__X": "env",
+        "ENVOXY_CUSTOM__Y": "env",
+    }
     Config.configure(path, cli=["custom.y=cli", "log.level=7"], environ=environ)
     assert Config.get("custom") == {"x": "env", "y": "cli"}
     assert Config.get("log")["level"] == 7
@@ -50,14 +59,23 @@ def test_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
 
 def test_env_values_are_json_when_they_parse(tmp_path: Path) -> None:
     path = write(tmp_path, {})
-    Config.configure(path, environ={"ENVOXY_MODULES": '["a.py"]', "ENVOXY_DEFAULT_TASK_QUEUE": "q1"})
+    Config.configure(
+        path, environ={"ENVOXY_MODULES": '["a.py"]', "ENVOXY_DEFAULT_TASK_QUEUE": "q1"}
+    )
     assert Config.get("modules") == ["a.py"]
     assert Config.get("default_task_queue") == "q1"
 
 
 def test_switch_variables_are_not_config(tmp_path: Path) -> None:
     path = write(tmp_path, {})
-    Config.configure(path, environ={"ENVOXY_NO_EXTENSIONS": "1", "ENVOXY_SERVICE_NAMESPACE": "x", "ENVOXY_UNRELATED": "1"})
+    Config.configure(
+        path,
+        environ={
+            "ENVOXY_NO_EXTENSIONS": "1",
+            "ENVOXY_SERVICE_NAMESPACE": "x",
+            "ENVOXY_UNRELATED": "1",
+        },
+    )
     assert Config.get("no_extensions") == {}
     assert Config.get("unrelated") == {}
 
@@ -100,25 +118,32 @@ def test_bad_values_name_the_key(tmp_path: Path, data: Any, message: str) -> Non
 
 def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
     path = write(tmp_path, {"log": {"level": 3}})
-    with pytest.raises(ConfigError, match="'log.level'"):
+    with pytest.raises(ConfigError, match=r"'log\.level'"):
         Config.configure(path, environ={"ENVOXY_LOG__LEVEL": "verbose"})
     with pytest.raises(ConfigError, match="ENVOXY_LOG__LEVEL__X"):
         Config.configure(path, environ={"ENVOXY_LOG__LEVEL__X": "1"})
 
 
 def test_missing_file_is_clear(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="config file not found: .*nope.json"):
+    with pytest.raises(ConfigError, match=r"config file not found: .*nope\.json"):
         Config.configure(tmp_path / "nope.json", environ={})
 
 
 def test_psql_default_key_may_be_a_name(tmp_path: Path) -> None:
-    path = write(tmp_path, {"psql_servers": {"default": "main", "main": {"host": "h", "port": "5432"}}})
+    path = write(
+        tmp_path,
+        {"psql_servers": {"default": "main", "main": {"host": "h", "port": "5432"}}},
+    )
     Config.configure(path, environ={})
     assert Config.get("psql_servers")["default"] == "main"
 
 
 def test_cli_flag_parsing() -> None:
-    assert parse_cli_flags(["a.b=1", "c=text", 'd=["x"]']) == {"a.b": 1, "c": "text", "d": ["x"]}
+    assert parse_cli_flags(["a.b=1", "c=text", 'd=["x"]']) == {
+        "a.b": 1,
+        "c": "text",
+        "d": ["x"],
+    }
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         parse_cli_flags(["novalue"])
 

@@ -23,8 +23,14 @@ PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
     ("value", "expected"),
     [
         (dt.datetime(2025, 1, 2, 3, 4, 5, 678901), b'"2025-01-02T03:04:05.678+0000"'),
-        (dt.datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=PLUS_TWO), b'"2025-01-02T01:04:05.678+0000"'),
-        (dt.datetime(2025, 1, 1, 1, 0, tzinfo=PLUS_TWO), b'"2024-12-31T23:00:00.000+0000"'),
+        (
+            dt.datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=PLUS_TWO),
+            b'"2025-01-02T01:04:05.678+0000"',
+        ),
+        (
+            dt.datetime(2025, 1, 1, 1, 0, tzinfo=PLUS_TWO),
+            b'"2024-12-31T23:00:00.000+0000"',
+        ),
         (dt.date(2025, 1, 2), b'"2025-01-02"'),
         (2**64, b'"18446744073709551616"'),
         (2**64 - 1, b"18446744073709551615"),
@@ -35,7 +41,10 @@ PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
         (Decimal("1.10"), b"1.1"),
         (Decimal("NaN"), b"null"),
         (float("inf"), b"null"),
-        (uuid.UUID("1f2ce823-2262-40d4-a30e-bd9f9c418806"), b'"1f2ce823-2262-40d4-a30e-bd9f9c418806"'),
+        (
+            uuid.UUID("1f2ce823-2262-40d4-a30e-bd9f9c418806"),
+            b'"1f2ce823-2262-40d4-a30e-bd9f9c418806"',
+        ),
         (frozenset({3}), b"[3]"),
         ("李连杰", '"李连杰"'.encode()),
         ({"n": None, "t": True}, b'{"n":null,"t":true}'),
@@ -68,9 +77,18 @@ def test_loads_is_strict() -> None:
 
 
 def test_stdlib_encoder_uses_the_same_rules() -> None:
-    data = {"when": dt.datetime(2025, 1, 2, 3, 4, 5, 678901), "price": Decimal("2.5"), "tags": {"a"}}
-    assert json.loads(json.dumps(data, cls=EnvoxyJsonEncoder)) == envoxy_json_loads(envoxy_json_dumps(data))
+    data = {
+        "when": dt.datetime(2025, 1, 2, 3, 4, 5, 678901),
+        "price": Decimal("2.5"),
+        "tags": {"a"},
+    }
+    assert json.loads(json.dumps(data, cls=EnvoxyJsonEncoder)) == envoxy_json_loads(
+        envoxy_json_dumps(data)
+    )
 
 
 def test_format_api_datetime() -> None:
-    assert format_api_datetime(dt.datetime(2020, 5, 6, 7, 8, 9, 1999)) == "2020-05-06T07:08:09.001+0000"
+    assert (
+        format_api_datetime(dt.datetime(2020, 5, 6, 7, 8, 9, 1999))
+        == "2020-05-06T07:08:09.001+0000"
+    )

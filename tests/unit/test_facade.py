@@ -15,7 +15,11 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **env}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=60, env=environment, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        check=False,
     )
 
 
@@ -28,7 +32,14 @@ def test_star_import_is_exactly_all() -> None:
 
 
 def test_documented_names_are_present() -> None:
-    for name in ("Config", "Log", "log", "Performative", "Response", "ValidationException"):
+    for name in (
+        "Config",
+        "Log",
+        "log",
+        "Performative",
+        "Response",
+        "ValidationException",
+    ):
         assert name in envoxy.__all__
 
 
@@ -42,8 +53,8 @@ def test_import_prints_nothing_connects_nothing_and_stays_light() -> None:
         socket.create_connection = refuse
         import envoxy
         from envoxy import *
-        heavy = sorted(m for m in sys.modules if m.split(".")[0] in
-                       {"flask", "zmq", "paho", "sqlalchemy", "psycopg2", "redis", "celery"})
+        banned = {"flask", "zmq", "paho", "sqlalchemy", "psycopg2", "redis", "celery"}
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in banned)
         if heavy:
             raise SystemExit(f"heavy modules imported: {heavy}")
         """

@@ -20,11 +20,18 @@ class Tty(io.StringIO):
 
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
-    saved = (logs._state.level, logs._state.pretty, logs._state.stream, logs._state.exec_name)
+    saved = (
+        logs._state.level,
+        logs._state.pretty,
+        logs._state.stream,
+        logs._state.exec_name,
+    )
     buffer = io.StringIO()
     logs.configure(level=9, fmt="json", exec_name="svc-test", stream=buffer)
     yield buffer
-    logs._state.level, logs._state.pretty, logs._state.stream, logs._state.exec_name = saved
+    logs._state.level, logs._state.pretty, logs._state.stream, logs._state.exec_name = (
+        saved
+    )
 
 
 def lines(buffer: io.StringIO) -> list[dict]:
@@ -32,19 +39,44 @@ def lines(buffer: io.StringIO) -> list[dict]:
 
 
 def test_levels_keep_upstream_values() -> None:
-    assert (Log.EMERGENCY, Log.ERROR, Log.DEBUG, Log.VERBOSE) == (b"\x00", b"\x03", b"\x07", b"\x09")
+    assert (Log.EMERGENCY, Log.ERROR, Log.DEBUG, Log.VERBOSE) == (
+        b"\x00",
+        b"\x03",
+        b"\x07",
+        b"\x09",
+    )
     assert log is Log
 
 
 def test_each_method_writes_valid_json_with_its_level(stream: io.StringIO) -> None:
-    methods = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug", "trace", "verbose"]
+    methods = [
+        "emergency",
+        "alert",
+        "critical",
+        "error",
+        "warning",
+        "notice",
+        "info",
+        "debug",
+        "trace",
+        "verbose",
+    ]
     for method in methods:
         getattr(Log, method)(f'{method} \\ "quoted"\ttab\x1b[31m')
     records = lines(stream)
     assert [r["level"] for r in records] == list(range(10))
     assert records[3]["short_message"] == 'error \\ "quoted"\ttab\x1b[31m'
     assert {r["exec"] for r in records} == {"svc-test"}
-    assert set(records[0]) >= {"version", "host", "source", "short_message", "timestamp", "level", "pid", "exec"}
+    assert set(records[0]) >= {
+        "version",
+        "host",
+        "source",
+        "short_message",
+        "timestamp",
+        "level",
+        "pid",
+        "exec",
+    }
 
 
 def test_disabled_levels_write_nothing(stream: io.StringIO) -> None:

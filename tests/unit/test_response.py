@@ -13,12 +13,16 @@ import pytest
 from envoxy.views.containers import Response, http_date
 
 
-def call_wsgi(app: Any, method: str = "GET") -> tuple[str, list[tuple[str, str]], bytes]:
+def call_wsgi(
+    app: Any, method: str = "GET"
+) -> tuple[str, list[tuple[str, str]], bytes]:
     environ: dict[str, Any] = {"REQUEST_METHOD": method, "QUERY_STRING": ""}
     setup_testing_defaults(environ)
     captured: dict[str, Any] = {}
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
         captured["status"], captured["headers"] = status, headers
         return lambda data: None
 
@@ -48,7 +52,10 @@ def test_dict_without_payload_is_the_body() -> None:
 
 
 def test_list_payload_is_wrapped() -> None:
-    assert Response([{"a": 1}, {"a": 2}]).get_json() == {"elements": [{"a": 1}, {"a": 2}], "size": 2}
+    assert Response([{"a": 1}, {"a": 2}]).get_json() == {
+        "elements": [{"a": 1}, {"a": 2}],
+        "size": 2,
+    }
     assert Response({"payload": []}).get_json() == {"elements": [], "size": 0}
 
 
@@ -77,12 +84,16 @@ def test_date_header_is_rfc7231() -> None:
     value = Response({}).headers["Date"]
     assert value.endswith(" GMT")
     parsed = email.utils.parsedate_to_datetime(value)
-    assert abs((parsed - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5
+    assert abs((parsed - dt.datetime.now(dt.UTC)).total_seconds()) < 5
     assert http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
 def test_forwarded_headers_cannot_break_framing() -> None:
-    reply = {"status": 200, "headers": {"Content-Length": "999", "Content-Type": "application/vnd+json"}, "payload": {"a": 1}}
+    reply = {
+        "status": 200,
+        "headers": {"Content-Length": "999", "Content-Type": "application/vnd+json"},
+        "payload": {"a": 1},
+    }
     resp = Response(reply)
     assert resp.headers.getlist("Content-Length") == [str(len(resp.get_data()))]
     assert resp.headers.getlist("Content-Type") == ["application/vnd+json"]
@@ -95,7 +106,14 @@ def test_header_injection_is_refused() -> None:
 
 
 def test_cookies_from_envelope() -> None:
-    resp = Response({"payload": {}, "cookies": [{"key": "sid", "value": "abc", "httponly": True, "max_age": 60}]})
+    resp = Response(
+        {
+            "payload": {},
+            "cookies": [
+                {"key": "sid", "value": "abc", "httponly": True, "max_age": 60}
+            ],
+        }
+    )
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("sid=abc")
     assert "HttpOnly" in cookie
@@ -103,14 +121,18 @@ def test_cookies_from_envelope() -> None:
 
 
 def test_wsgi_round_trip_passes_the_validator() -> None:
-    status, headers, body = call_wsgi(Response({"payload": {"ok": True}, "status": 200}))
+    status, headers, body = call_wsgi(
+        Response({"payload": {"ok": True}, "status": 200})
+    )
     assert status == "200 OK"
     assert body == b'{"ok":true}'
     assert ("Content-Length", str(len(body))) in headers
 
 
 def test_wsgi_head_has_no_body() -> None:
-    status, headers, body = call_wsgi(Response({"payload": {"ok": True}}), method="HEAD")
+    status, _headers, body = call_wsgi(
+        Response({"payload": {"ok": True}}), method="HEAD"
+    )
     assert status == "200 OK"
     assert body == b""
 

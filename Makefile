@@ -1,0 +1,67 @@
+# The single entry point. `make run` serves the example service; `make test`
+# installs into .venv and runs the tests (compiled, then pure), then the
+# benchmark gate.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8080
+BENCH_JSON ?= benchmarks/results/latest.json
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-compiled test-pure bench bench-gate lint format wheel services services-stop clean
+
+help:
+	@echo "make run       serve the example service on http://127.0.0.1:$(PORT)/"
+	@echo "make test      install, run the tests (compiled and pure) and the benchmark gate"
+	@echo "make services  start PostgreSQL, Redis, Mosquitto, RabbitMQ and the CouchDB stand-in"
+	@echo "make bench     benchmarks only; make bench-gate checks their ratios"
+	@echo "make lint      ruff check + format check;  make wheel  build wheels into wheelhouse/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Compiled modules are required here: a failed compile must not pass silently.
+install: $(PY)
+	ENVOXY_REQUIRE_EXTENSIONS=1 $(PY) -m pip install --quiet -e '.[test]'
+
+run: install
+	$(PY) examples/hello/app.py --port $(PORT)
+
+test: install test-compiled test-pure bench-gate
+
+test-compiled:
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-pure:
+	ENVOXY_NO_EXTENSIONS=1 $(PY) -m pytest tests/speedups tests/unit $(PYTEST_ARGS)
+
+bench:
+	@mkdir -p $(dir $(BENCH_JSON))
+	$(PY) -m pytest benchmarks -o testpaths=benchmarks -o python_files='bench_*.py' \
+		--benchmark-json=$(BENCH_JSON) --benchmark-min-rounds=30 --benchmark-max-time=0.5 -q
+
+bench-gate: bench
+	$(PY) benchmarks/gate.py $(BENCH_JSON)
+
+lint:
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format:
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+wheel:
+	scripts/build_wheels.sh
+
+services:
+	scripts/services.sh start
+
+services-stop:
+	scripts/services.sh stop
+
+clean:
+	rm -rf build dist wheelhouse .pytest_cache .ruff_cache benchmarks/results
+	find src -name '*.so' -delete -o -name '*.c' -path 'src/*' -delete
