@@ -67,6 +67,8 @@ loads = orjson.loads
 
 
 @cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
 def _digits_into(
     buf: cython.p_char, pos: cython.int, value: cython.int, width: cython.int
 ) -> cython.void:
