@@ -48,6 +48,7 @@ bench-gate: bench
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy src
 
 format:
 	$(PY) -m ruff format .

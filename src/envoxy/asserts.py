@@ -310,7 +310,7 @@ def _container_check(
     if element is None:
         return None
     value = _pick(element, key)
-    ok = isinstance(value, ok_type) and (allow_empty or len(value) > 0)
+    ok = isinstance(value, ok_type) and (allow_empty or bool(value))
     shown = key if value is _MISSING else value
     return assertz_call(ok, f"Invalid value type: {shown}", code, status, reply, name)
 

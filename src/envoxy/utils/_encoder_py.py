@@ -162,7 +162,7 @@ def encode_default(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return float(obj)
     if isinstance(obj, (set, frozenset, MappingView)):
-        return list(obj)
+        return list(obj)  # type: ignore[arg-type]
     raise TypeError("Type is not JSON serializable: " + type(obj).__name__)
 
 
@@ -193,7 +193,7 @@ def normalize(obj: Any, depth: int = 0) -> Any:
             copy[key] = normalize(item, depth + 1)
         return copy
     if isinstance(obj, (list, tuple, set, frozenset, MappingView)):
-        return [normalize(item, depth + 1) for item in obj]
+        return [normalize(item, depth + 1) for item in obj]  # type: ignore[union-attr]
     return obj
 
 

@@ -84,10 +84,10 @@ def coerce_datetime(value: Any, assume_tz: TzLike = "UTC") -> _dt.datetime | Non
         try:
             parsed = _dt.datetime.fromisoformat(text)
         except ValueError:
-            parsed = Now.to_datetime(value.strip())
-            if parsed is None:
+            fallback = Now.to_datetime(value.strip())
+            if fallback is None:
                 raise
-            parsed = parsed.replace(tzinfo=_UTC)
+            parsed = fallback.replace(tzinfo=_UTC)
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
     raise TypeError("value must be None, date, datetime or ISO-like string")
 

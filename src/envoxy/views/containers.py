@@ -238,11 +238,11 @@ class Response:
         return f"<Response {len(self._body)} bytes [{self.status}]>"
 
 
-def _merge(
-    pairs: list[tuple[str, str]], extra: Mapping[str, Any] | Iterable[Any]
-) -> None:
+def _merge(pairs: list[tuple[str, str]], extra: Any) -> None:
     """Append ``extra``: a Content-Type replaces ours, framing headers are dropped."""
-    items = extra.items() if isinstance(extra, Mapping) else extra
+    items: Iterable[tuple[str, Any]] = (
+        extra.items() if isinstance(extra, Mapping) else extra
+    )
     for name, value in items:
         lowered = name.lower()
         if lowered in _FRAMING_HEADERS:
