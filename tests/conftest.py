@@ -4,6 +4,7 @@ when the service is not listening."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -36,29 +37,20 @@ def require_service(name: str) -> Service:
     return service
 
 
-@pytest.fixture(scope="session")
-def postgres_service() -> Service:
-    return require_service("postgres")
+def _service_fixture(name: str) -> Any:
+    @pytest.fixture(scope="session", name=f"{name}_service")
+    def fixture() -> Service:
+        return require_service(name)
+
+    fixture.__doc__ = f"The {name} service on loopback (skip, or fail under CI)."
+    return fixture
 
 
-@pytest.fixture(scope="session")
-def redis_service() -> Service:
-    return require_service("redis")
-
-
-@pytest.fixture(scope="session")
-def mosquitto_service() -> Service:
-    return require_service("mosquitto")
-
-
-@pytest.fixture(scope="session")
-def rabbitmq_service() -> Service:
-    return require_service("rabbitmq")
-
-
-@pytest.fixture(scope="session")
-def couchdb_service() -> Service:
-    return require_service("couchdb")
+postgres_service = _service_fixture("postgres")
+redis_service = _service_fixture("redis")
+mosquitto_service = _service_fixture("mosquitto")
+rabbitmq_service = _service_fixture("rabbitmq")
+couchdb_service = _service_fixture("couchdb")
 
 
 # Hypothesis: no wall-clock deadline (shared, noisy machines); the impl fixture

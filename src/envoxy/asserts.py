@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -148,11 +148,39 @@ def _pick(element: Any, key: Any) -> Any:
         return _MISSING
 
 
-def _typed(
-    ok: bool, value: Any, element: Any, code: Any, status: Any, reply: bool, check: str
-) -> Reply:
-    shown = element if value is _MISSING else value
-    return assertz_call(ok, f"Invalid value type: {shown}", code, status, reply, check)
+Check = Callable[..., Reply]
+
+
+def _define(
+    name: str,
+    passes: Callable[[Any], bool],
+    message: str,
+    missing_shows_key: bool = False,
+    doc: str = "",
+) -> Check:
+    """A check with the shared typed signature. ``message`` may hold ``{}``: the
+    value, or for a missing key the element (the key if ``missing_shows_key``)."""
+
+    def check(
+        _element: Any,
+        key: Any = None,
+        _error_code: Any = INVALID_TYPE_ERROR_CODE,
+        _status_code: Any = DEFAULT_STATUS_CODE,
+        reply: bool = False,
+    ) -> Reply:
+        if _element is None:
+            return None
+        value = _pick(_element, key)
+        if value is _MISSING:
+            ok, shown = False, key if missing_shows_key else _element
+        else:
+            ok, shown = passes(value), value
+        text = message.format(shown) if "{}" in message else message
+        return assertz_call(ok, text, _error_code, _status_code, reply, name)
+
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = doc
+    return check
 
 
 # -- presence ------------------------------------------------------------------
@@ -193,192 +221,120 @@ def assertz_mandatory(
 
 
 # -- types ---------------------------------------------------------------------
-def assertz_string(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    if _element is None:
-        return None
-    value = _pick(_element, key)
-    return _typed(
-        isinstance(value, str),
-        value,
-        _element,
-        _error_code,
-        _status_code,
-        reply,
-        "assertz_string",
-    )
+INVALID_TYPE = "Invalid value type: {}"
 
 
-def assertz_integer(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    if _element is None:
-        return None
-    value = _pick(_element, key)
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    return _typed(
-        ok, value, _element, _error_code, _status_code, reply, "assertz_integer"
-    )
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def assertz_float(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    if _element is None:
-        return None
-    value = _pick(_element, key)
-    return _typed(
-        isinstance(value, float),
-        value,
-        _element,
-        _error_code,
-        _status_code,
-        reply,
-        "assertz_float",
-    )
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def assertz_boolean(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    if _element is None:
-        return None
-    value = _pick(_element, key)
-    return _typed(
-        isinstance(value, bool),
-        value,
-        _element,
-        _error_code,
-        _status_code,
-        reply,
-        "assertz_boolean",
-    )
-
-
-def assertz_timestamp(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    """A date/datetime, or a string in ``YYYY-MM-DDTHH:MM:SS.ffffff+0000`` form."""
-    if _element is None:
-        return None
-    value = _pick(_element, key)
+def _is_timestamp(value: Any) -> bool:
     if isinstance(value, _dt.date):
-        return None
-    ok = False
-    if isinstance(value, str):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        _dt.datetime.strptime(value, TIMESTAMP_FORMAT)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_truthy_json(value: Any) -> bool:
+    if not isinstance(value, (str, bytes)):
+        return False
+    try:
+        return bool(orjson.loads(value))
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _is_uuid(value: Any) -> bool:
+    if isinstance(value, uuid.UUID):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _encodes(encoding: str) -> Callable[[Any], bool]:
+    def passes(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
         try:
-            _dt.datetime.strptime(value, TIMESTAMP_FORMAT)
-            ok = True
-        except ValueError:
-            ok = False
-    return _typed(
-        ok, value, _element, _error_code, _status_code, reply, "assertz_timestamp"
-    )
+            return len(value.encode(encoding)) > 0
+        except UnicodeEncodeError:
+            return False
+
+    return passes
 
 
-def _container_check(
-    name: str,
-    ok_type: type | tuple[type, ...],
-    allow_empty: bool,
-    element: Any,
-    key: Any,
-    code: Any,
-    status: Any,
-    reply: bool,
-) -> Reply:
-    if element is None:
-        return None
-    value = _pick(element, key)
-    ok = isinstance(value, ok_type) and (allow_empty or bool(value))
-    shown = key if value is _MISSING else value
-    return assertz_call(ok, f"Invalid value type: {shown}", code, status, reply, name)
+def _is_location(value: Any) -> bool:
+    if isinstance(value, list):
+        return len(value) == 2 and all(_is_number(v) for v in value)
+    if isinstance(value, dict):
+        return _is_number(value.get("latitude")) and _is_number(value.get("longitude"))
+    return False
 
 
-def assertz_array(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    """A non-empty list."""
-    return _container_check(
-        "assertz_array", list, False, _element, key, _error_code, _status_code, reply
-    )
-
-
-def assertz_array_even_empty(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    """A list, possibly empty."""
-    return _container_check(
-        "assertz_array_even_empty",
-        list,
-        True,
-        _element,
-        key,
-        _error_code,
-        _status_code,
-        reply,
-    )
-
-
-def assertz_dict(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    """A non-empty dict."""
-    return _container_check(
-        "assertz_dict", dict, False, _element, key, _error_code, _status_code, reply
-    )
-
-
-def assertz_json(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    """JSON text with a truthy value: ``'{}'``, ``'[]'``, ``'0'``, ``'null'`` fail."""
-    if _element is None:
-        return None
-    value = _pick(_element, key)
-    ok = False
-    if isinstance(value, (str, bytes)):
-        try:
-            ok = bool(orjson.loads(value))
-        except orjson.JSONDecodeError:
-            ok = False
-    return _typed(ok, value, _element, _error_code, _status_code, reply, "assertz_json")
+assertz_string = _define("assertz_string", lambda v: isinstance(v, str), INVALID_TYPE)
+assertz_integer = _define(
+    "assertz_integer", _is_int, INVALID_TYPE, doc="An int (0 included, bools not)."
+)
+assertz_float = _define("assertz_float", lambda v: isinstance(v, float), INVALID_TYPE)
+assertz_boolean = _define(
+    "assertz_boolean", lambda v: isinstance(v, bool), INVALID_TYPE
+)
+assertz_timestamp = _define(
+    "assertz_timestamp",
+    _is_timestamp,
+    INVALID_TYPE,
+    doc="A date/datetime, or a string in ``YYYY-MM-DDTHH:MM:SS.ffffff+0000`` form.",
+)
+assertz_array = _define(
+    "assertz_array",
+    lambda v: isinstance(v, list) and bool(v),
+    INVALID_TYPE,
+    missing_shows_key=True,
+    doc="A non-empty list.",
+)
+assertz_array_even_empty = _define(
+    "assertz_array_even_empty",
+    lambda v: isinstance(v, list),
+    INVALID_TYPE,
+    missing_shows_key=True,
+    doc="A list, possibly empty.",
+)
+assertz_dict = _define(
+    "assertz_dict",
+    lambda v: isinstance(v, dict) and bool(v),
+    INVALID_TYPE,
+    missing_shows_key=True,
+    doc="A non-empty dict.",
+)
+assertz_json = _define(
+    "assertz_json",
+    _is_truthy_json,
+    INVALID_TYPE,
+    doc="JSON text with a truthy value: ``'{}'``, ``'[]'``, ``'0'``, ``'null'`` fail.",
+)
+assertz_uuid = _define("assertz_uuid", _is_uuid, INVALID_TYPE)
+assertz_utf8 = _define("assertz_utf8", _encodes("utf-8"), "Invalid utf-8 encoding")
+assertz_ascii = _define("assertz_ascii", _encodes("ascii"), "Invalid ascii encoding")
+assertz_location = _define(
+    "assertz_location",
+    _is_location,
+    "Invalid location",
+    doc='``[lat, lon]`` numbers, or ``{"latitude": n, "longitude": n}``.',
+)
 
 
 def assertz_complex(
@@ -404,65 +360,6 @@ def assertz_complex(
         _status_code,
         reply,
         "assertz_complex",
-    )
-
-
-def assertz_uuid(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    if _element is None:
-        return None
-    value = _pick(_element, key)
-    ok = isinstance(value, uuid.UUID)
-    if isinstance(value, str):
-        try:
-            uuid.UUID(value)
-            ok = True
-        except ValueError:
-            ok = False
-    return _typed(ok, value, _element, _error_code, _status_code, reply, "assertz_uuid")
-
-
-def _encodes(value: Any, encoding: str) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        return len(value.encode(encoding)) > 0
-    except UnicodeEncodeError:
-        return False
-
-
-def assertz_utf8(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    if _element is None:
-        return None
-    ok = _encodes(_pick(_element, key), "utf-8")
-    return assertz_call(
-        ok, "Invalid utf-8 encoding", _error_code, _status_code, reply, "assertz_utf8"
-    )
-
-
-def assertz_ascii(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    if _element is None:
-        return None
-    ok = _encodes(_pick(_element, key), "ascii")
-    return assertz_call(
-        ok, "Invalid ascii encoding", _error_code, _status_code, reply, "assertz_ascii"
     )
 
 
@@ -492,21 +389,11 @@ def assertz_regex(
     return assertz_call(ok, msg, _error_code, _status_code, reply, check)
 
 
-def _regex_check(name: str, regex: str, msg: str) -> Any:
-    def check(
-        _element: Any,
-        key: Any = None,
-        _error_code: Any = INVALID_TYPE_ERROR_CODE,
-        _status_code: Any = DEFAULT_STATUS_CODE,
-        reply: bool = False,
-    ) -> Reply:
-        return assertz_regex(
-            regex, msg, _element, key, _error_code, _status_code, reply, name
-        )
+def _regex_check(name: str, regex: str, msg: str) -> Check:
+    def passes(value: Any) -> bool:
+        return isinstance(value, str) and _pattern(regex).fullmatch(value) is not None
 
-    check.__name__ = check.__qualname__ = name
-    check.__doc__ = f"The value matches ``{regex}`` ({msg!r} otherwise)."
-    return check
+    return _define(name, passes, msg, doc=f"The whole string matches ``{regex}``.")
 
 
 assertz_hash = _regex_check("assertz_hash", HASH_REGEX, "Invalid hash")
@@ -515,32 +402,6 @@ assertz_uri = _regex_check("assertz_uri", URI_REGEX, "Invalid uri")
 assertz_url = _regex_check("assertz_url", URL_REGEX, "Invalid url")
 assertz_email = _regex_check("assertz_email", EMAIL_REGEX, "Invalid email")
 assertz_phone = _regex_check("assertz_phone", PHONE_REGEX, "Invalid phone")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def assertz_location(
-    _element: Any,
-    key: Any = None,
-    _error_code: Any = INVALID_TYPE_ERROR_CODE,
-    _status_code: Any = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply:
-    """``[lat, lon]`` numbers, or ``{"latitude": n, "longitude": n}``."""
-    if _element is None:
-        return None
-    value = _pick(_element, key)
-    if isinstance(value, list):
-        ok = len(value) == 2 and all(_is_number(v) for v in value)
-    elif isinstance(value, dict):
-        ok = _is_number(value.get("latitude")) and _is_number(value.get("longitude"))
-    else:
-        ok = False
-    return assertz_call(
-        ok, "Invalid location", _error_code, _status_code, reply, "assertz_location"
-    )
 
 
 # -- relations and permissions ---------------------------------------------------
