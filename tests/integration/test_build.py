@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -68,3 +69,44 @@ def test_pure_wheel_imports_and_encodes(pure_wheel: Path, tmp_path: Path) -> Non
     assert result.stdout.strip() == (
         "{'encoder': False} b'{\"d\":\"2020-01-02T03:04:05.006+0000\"}'"
     )
+
+
+def _copy_tree(target: Path) -> Path:
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, target / name)
+    for name in ("src", "csrc"):
+        shutil.copytree(
+            ROOT / name,
+            target / name,
+            ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"),
+        )
+    return target
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_failed_compile_falls_back_unless_required(
+    tmp_path: Path, required: bool
+) -> None:
+    pytest.importorskip("Cython", reason="the compile path needs Cython (test extra)")
+    tree = _copy_tree(tmp_path)
+    env = {**os.environ, "CC": "false"}  # a compiler that always fails
+    env.pop("ENVOXY_NO_EXTENSIONS", None)
+    if required:
+        env["ENVOXY_REQUIRE_EXTENSIONS"] = "1"
+    else:
+        env.pop("ENVOXY_REQUIRE_EXTENSIONS", None)
+    result = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert not list((tree / "src").rglob("*.so"))
+    if required:
+        assert result.returncode != 0
+    else:
+        assert result.returncode == 0, result.stderr
+        assert "the pure-Python twin will be used" in result.stderr
