@@ -17,6 +17,7 @@ from setuptools.command.build_ext import build_ext
 #: (compiled module name, pure-mode source it is compiled from)
 CYTHON_MODULES: list[tuple[str, str]] = [
     ("envoxy.utils._encoder_c", "src/envoxy/utils/_encoder_py.py"),
+    ("envoxy.db.orm._names_c", "src/envoxy/db/orm/_names_py.py"),
 ]
 
 COMPILER_DIRECTIVES = {

@@ -23,6 +23,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 #: hot-path name -> dotted base path (``<base>_py`` and ``<base>_c`` exist).
 HOT_PATHS: dict[str, str] = {
     "encoder": "envoxy.utils._encoder",
+    "names": "envoxy.db.orm._names",
 }
 
 

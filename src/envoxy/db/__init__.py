@@ -1,0 +1,1 @@
+"""Persistence: the ORM conventions (``envoxy.db.orm``) and database helpers."""

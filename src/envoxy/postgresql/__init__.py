@@ -1,0 +1,1 @@
+"""PostgreSQL: SQLAlchemy session helpers (the raw ``pgsqlc`` client comes later)."""
