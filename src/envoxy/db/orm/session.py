@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
+from envoxy.db.helpers import with_default_driver
 from envoxy.db.orm.manager import EnvoxySessionManager
 from envoxy.exceptions import DatabaseException
 from envoxy.utils.config import Config
@@ -68,7 +70,12 @@ def server_url(conf: dict[str, Any]) -> str | URL:
     """The SQLAlchemy URL of one server entry."""
     explicit = conf.get("url") or conf.get("dsn")
     if explicit:
-        return str(explicit)
+        try:
+            return with_default_driver(str(explicit))
+        except ArgumentError:
+            raise DatabaseException(
+                "Invalid psql server url (not a database URL)"
+            ) from None
     try:
         return URL.create(
             "postgresql+psycopg2",

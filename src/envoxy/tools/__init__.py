@@ -1,0 +1,1 @@
+"""Command-line tools: envoxy-alembic, check_migrations, validate_models."""

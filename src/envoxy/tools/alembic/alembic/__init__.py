@@ -1,0 +1,1 @@
+"""The packaged migration script directory; ``python -m`` runs envoxy-alembic."""
