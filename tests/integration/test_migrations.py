@@ -35,7 +35,11 @@ class Product(EnvoxyBase):
     a_really_long_column_name_number_one = Column(String(10))
     a_really_long_column_name_number_two = Column(String(10))
     __table_args__ = (
-        Index(None, "a_really_long_column_name_number_one", "a_really_long_column_name_number_two"),
+        Index(
+            None,
+            "a_really_long_column_name_number_one",
+            "a_really_long_column_name_number_two",
+        ),
     )
 """
 

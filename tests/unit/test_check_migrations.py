@@ -83,8 +83,8 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
         ":10: constraint name 'uq_devices_name' does not start with 'aux_'" in messages
     )
     assert (
-        ":12: create_index on existing table 'aux_old' without postgresql_concurrently=True"
-        in messages
+        ":12: create_index on existing table 'aux_old' without "
+        "postgresql_concurrently=True" in messages
     )
     assert ":13: drop_column loses data" in messages
     assert ":14: alter_column with type_= rewrites the table" in messages
