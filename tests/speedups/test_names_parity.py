@@ -10,6 +10,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 SAFE = re.compile(r"^[a-z0-9_]{1,63}$")
+
+
+class Text(str):
+    pass
+
+
 identifiers = st.text(
     st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80
 )
@@ -20,9 +26,10 @@ prefixes = st.sampled_from(
     ["aux_", "aux_shop_", "aux_a_very_long_service_namespace_name_"]
 )
 kinds = st.sampled_from(["idx", "uq", "pk"])
+names_in = identifiers | clean | clean.map(Text)
 
 
-@given(kinds, identifiers | clean, st.lists(identifiers | clean, max_size=4), prefixes)
+@given(kinds, names_in, st.lists(names_in, max_size=4), prefixes | prefixes.map(Text))
 @example("idx", "aux_products", ["sku"], "aux_")
 @example("idx", "aux_T", ["Name"], "aux_")
 def test_builds_agree_and_names_are_safe(
@@ -35,7 +42,7 @@ def test_builds_agree_and_names_are_safe(
     assert name.startswith(prefix[:54])
 
 
-@given(identifiers | clean, st.lists(clean, max_size=3), identifiers | clean, prefixes)
+@given(names_in, st.lists(names_in, max_size=3), names_in, prefixes)
 def test_fk_and_check_names(
     impl: Any, table: str, cols: list[str], ref: str, prefix: str
 ) -> None:
@@ -114,3 +121,28 @@ def test_no_collisions_over_many_generated_names(impl: Any) -> None:
                         f"{name} collides: {key} vs {seen[name]}"
                     )
     assert len(seen) == 200 * 21 * 20
+
+
+@given(st.one_of(st.none(), st.integers(), st.binary()))
+def test_non_strings_fail_alike(both: Any, value: Any) -> None:
+    compiled, pure = both
+    for build in (compiled, pure):
+        for call in (
+            lambda n: n.sanitize(value),
+            lambda n: n.constraint_name("idx", value, [], "aux_"),
+            lambda n: n.prefix_fk_spec(value, "aux_"),
+        ):
+            try:
+                call(build.names)
+            except TypeError:
+                continue
+            raise AssertionError(f"{build} accepted {value!r}")
+
+
+def test_str_subclasses_are_plain_names(both: Any) -> None:
+    compiled, pure = both
+    for build in (compiled, pure):
+        assert build.names.constraint_name(
+            "idx", Text("aux_t"), [Text("a")], Text("aux_")
+        ) == ("aux_idx_t_a")
+        assert type(build.names.sanitize(Text("abc"))) is str

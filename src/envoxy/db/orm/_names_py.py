@@ -42,11 +42,21 @@ _DIRTY = re.compile(r"[^a-z0-9_]")
 
 
 @cython.cfunc
+def _exact(value: object) -> str:
+    """``value`` as an exact ``str`` (str subclasses allowed); TypeError otherwise."""
+    if type(value) is str:
+        return value  # type: ignore[return-value]
+    if isinstance(value, str):
+        return str.__str__(value)
+    raise TypeError(f"expected str, got {type(value).__name__}")
+
+
+@cython.cfunc
 def _is_clean(text: str) -> cython.bint:
     if cython.compiled:
         ch: cython.Py_UCS4
         for ch in text:
-            # PERF(names): a C loop instead of a regex for the common clean name.
+            # PERF(names-mixed): a C loop instead of a regex for the common clean name.
             if not ("a" <= ch <= "z" or "0" <= ch <= "9" or ch == "_"):
                 return False
         return True
@@ -56,22 +66,13 @@ def _is_clean(text: str) -> cython.bint:
 
 @cython.cfunc
 def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[
-        :HASH_LENGTH
-    ]
-
-
-@cython.annotation_typing(False)
-def sanitize(text: str) -> str:
-    """Lower case with every character outside ``[a-z0-9_]`` replaced by ``_``."""
-    if _is_clean(text):
-        return text
-    return _DIRTY.sub("_", text.lower())
+    data = text.encode("utf-8")
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:HASH_LENGTH]
 
 
 @cython.cfunc
 def _finish(full: str, limit: cython.Py_ssize_t) -> str:
-    clean = full if _is_clean(full) else _DIRTY.sub("_", full.lower())
+    clean: str = full if _is_clean(full) else _DIRTY.sub("_", full.lower())
     if clean is full and len(full) <= limit:
         return full
     head: cython.Py_ssize_t = limit - HASH_LENGTH - 1
@@ -80,53 +81,77 @@ def _finish(full: str, limit: cython.Py_ssize_t) -> str:
     return clean[:head] + "_" + _digest(full)
 
 
+@cython.cfunc
+def _deprefix(table: str, prefix: str) -> str:
+    if prefix and len(table) > len(prefix) and table.startswith(prefix):
+        return table[len(prefix) :]
+    return table
+
+
+@cython.cfunc
+def _joined(parts: object) -> str:
+    return "_".join([_exact(part) for part in parts])  # type: ignore[attr-defined]
+
+
+@cython.annotation_typing(False)
+def sanitize(text: str) -> str:
+    """Lower case with every character outside ``[a-z0-9_]`` replaced by ``_``."""
+    exact = _exact(text)
+    if _is_clean(exact):
+        return exact
+    return _DIRTY.sub("_", exact.lower())
+
+
 @cython.annotation_typing(False)
 def shorten(name: str, limit: int = MAX_IDENTIFIER) -> str:
     """``name`` made safe and at most ``limit`` characters (hash suffix when needed)."""
-    return _finish(name, limit)
+    return _finish(_exact(name), limit)
 
 
 @cython.annotation_typing(False)
 def deprefix(table: str, prefix: str) -> str:
     """``table`` without the service's table prefix (``aux_orders`` -> ``orders``)."""
-    if prefix and table.startswith(prefix) and len(table) > len(prefix):
-        return table[len(prefix) :]
-    return table
+    return _deprefix(_exact(table), _exact(prefix))
 
 
 @cython.annotation_typing(False)
 def constraint_name(kind: str, table: str, parts: Sequence[str], prefix: str) -> str:
     """``<prefix><kind>_<table>[_<parts...>]``, e.g. ``aux_idx_products_sku``."""
-    full = prefix + kind + "_" + deprefix(table, prefix)
+    pre = _exact(prefix)
+    full = f"{pre}{_exact(kind)}_{_deprefix(_exact(table), pre)}"
     if parts:
-        full = full + "_" + "_".join(parts)
+        full = f"{full}_{_joined(parts)}"
     return _finish(full, MAX_IDENTIFIER)
 
 
 @cython.annotation_typing(False)
 def fk_name(table: str, columns: Sequence[str], ref_table: str, prefix: str) -> str:
     """``<prefix>fk_<table>_<columns>_to_<referenced table>``."""
-    full = prefix + "fk_" + deprefix(table, prefix)
+    pre = _exact(prefix)
+    full = f"{pre}fk_{_deprefix(_exact(table), pre)}"
     if columns:
-        full = full + "_" + "_".join(columns)
-    full = full + "_to_" + deprefix(ref_table, prefix)
+        full = f"{full}_{_joined(columns)}"
+    full = f"{full}_to_{_deprefix(_exact(ref_table), pre)}"
     return _finish(full, MAX_IDENTIFIER)
 
 
 @cython.annotation_typing(False)
 def check_name(table: str, expression: str, prefix: str) -> str:
     """``<prefix>ck_<table>_<8 hex of the expression's SHA-1>``."""
-    full = prefix + "ck_" + deprefix(table, prefix) + "_" + _digest(expression or "ck")
-    return _finish(full, MAX_IDENTIFIER)
+    pre = _exact(prefix)
+    digest = _digest(_exact(expression) or "ck")
+    return _finish(f"{pre}ck_{_deprefix(_exact(table), pre)}_{digest}", MAX_IDENTIFIER)
 
 
 @cython.annotation_typing(False)
 def prefix_fk_spec(spec: str, prefix: str) -> str:
     """``"users.id"`` -> ``"aux_users.id"``; prefixed, bare ``aux_`` or
     schema-qualified targets are left alone."""
-    if spec.count(".") != 1:
-        return spec
-    table, _, column = spec.partition(".")
-    if table.startswith(prefix) or table.startswith("aux_"):
-        return spec
-    return prefix + table + "." + column
+    text = _exact(spec)
+    pre = _exact(prefix)
+    if text.count(".") != 1:
+        return text
+    table, _, column = text.partition(".")
+    if table.startswith(pre) or table.startswith("aux_"):
+        return text
+    return pre + table + "." + column
