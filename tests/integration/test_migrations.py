@@ -242,59 +242,57 @@ def test_from_nothing_to_head(service: ServiceDir) -> None:
         engine.dispose()
 
 
-def test_misconfiguration_messages(tmp_path: Path) -> None:
+def _cli(
+    cwd: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    script = str(Path(sys.executable).with_name("envoxy-alembic"))
+    return subprocess.run(
+        [script, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "args", "message"),
+    [
+        (
+            {"ENVOXY_SERVICE_NAMESPACE": None},
+            ["current"],
+            "ENVOXY_SERVICE_NAMESPACE is not set",
+        ),
+        (
+            {"SERVICE_DB_URL": "mysql://u:hunter2@h/db"},
+            ["current"],
+            "unsupported database 'mysql'",
+        ),
+        (
+            {"SERVICE_MODELS": ""},
+            ["revision", "--autogenerate", "-m", "x"],
+            "autogenerate found no models",
+        ),
+        (
+            {"SERVICE_MODELS": "shop.nope"},
+            ["revision", "--autogenerate", "-m", "x"],
+            "SERVICE_MODELS names 'shop.nope', which cannot be imported",
+        ),
+    ],
+)
+def test_misconfiguration_messages(
+    tmp_path: Path, change: dict[str, str | None], args: list[str], message: str
+) -> None:
     svc = make_service(tmp_path, "sqlite:///service.db")
     env = svc.env()
-    del env["ENVOXY_SERVICE_NAMESPACE"]
-    script = str(Path(sys.executable).with_name("envoxy-alembic"))
-    result = subprocess.run(
-        [script, "current"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    for key, value in change.items():
+        if value is None:
+            env.pop(key)
+        else:
+            env[key] = value
+    result = _cli(tmp_path, env, *args)
     assert result.returncode == 2
-    assert "ENVOXY_SERVICE_NAMESPACE is not set" in result.stderr
-
-    env = {**svc.env(), "SERVICE_DB_URL": "mysql://u:hunter2@h/db"}
-    result = subprocess.run(
-        [script, "current"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert "unsupported database 'mysql'" in result.stderr
-    assert "hunter2" not in result.stderr
-
-    env = {**svc.env(), "SERVICE_MODELS": ""}
-    result = subprocess.run(
-        [script, "revision", "--autogenerate", "-m", "x"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert "autogenerate found no models" in result.stderr
-
-    env = {**svc.env(), "SERVICE_MODELS": "shop.nope"}
-    result = subprocess.run(
-        [script, "revision", "--autogenerate", "-m", "x"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert "SERVICE_MODELS names 'shop.nope', which cannot be imported" in result.stderr
+    assert message in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
