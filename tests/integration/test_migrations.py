@@ -296,3 +296,13 @@ def test_misconfiguration_messages(
     assert result.returncode == 2
     assert message in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_service_namespace_fallback_reaches_the_models(tmp_path: Path) -> None:
+    svc = make_service(tmp_path, "sqlite:///service.db")
+    env = svc.env()
+    env["SERVICE_NAMESPACE"] = env.pop("ENVOXY_SERVICE_NAMESPACE")
+    made = _cli(tmp_path, env, "revision", "--autogenerate", "-m", "initial")
+    assert made.returncode == 0, made.stderr
+    (revision,) = (tmp_path / "migrations" / "versions").glob("*_initial.py")
+    assert f"'{svc.prefix}products'" in revision.read_text(encoding="utf-8")

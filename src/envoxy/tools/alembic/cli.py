@@ -46,13 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(options, "cmd"):
         command_line.parser.print_help()
         return 2
+    # The ORM reads its namespace from ENVOXY_SERVICE_NAMESPACE when it is first
+    # imported; SERVICE_NAMESPACE is accepted here too, so copy it over first.
+    fallback = os.environ.get("SERVICE_NAMESPACE", "").strip()
+    if fallback and not os.environ.get("ENVOXY_SERVICE_NAMESPACE", "").strip():
+        os.environ["ENVOXY_SERVICE_NAMESPACE"] = fallback
     try:
         settings = load_settings()
     except AlembicSetupError as exc:
         print(f"envoxy-alembic: {exc}", file=sys.stderr)
         return 2
-    # The ORM reads the namespace from this variable at import.
-    os.environ.setdefault("ENVOXY_SERVICE_NAMESPACE", settings.namespace)
     prepare_script_dir(settings.script_dir)
     config = Config(alembic_config_path(), cmd_opts=options)
     config.set_main_option("script_location", str(settings.script_dir))

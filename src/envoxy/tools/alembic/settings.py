@@ -23,7 +23,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from envoxy.db.helpers import with_default_driver
-from envoxy.db.orm.constants import namespace_prefix
 from envoxy.exceptions import ConfigError
 
 __all__ = ["AlembicSetupError", "Settings", "database_url", "load_settings"]
@@ -160,6 +159,9 @@ def load_settings(
     env = os.environ if environ is None else environ
     base = cwd or Path.cwd()
     namespace = _namespace(env)
+    # Imported here: the ORM reads the namespace when its constants load.
+    from envoxy.db.orm.constants import namespace_prefix
+
     models = tuple(
         m.strip() for m in env.get("SERVICE_MODELS", "").split(",") if m.strip()
     )
