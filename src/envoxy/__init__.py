@@ -11,12 +11,15 @@ from importlib.metadata import version as _version
 
 from envoxy._speedups import extension_status
 from envoxy.constants import Performative
+from envoxy.couchdb.dispatcher import CouchDBDispatcher as couchdbc
 from envoxy.exceptions import (
     ConfigError,
     DatabaseException,
     EnvoxyException,
     ValidationException,
 )
+from envoxy.postgresql.dispatcher import PgDispatcher as pgsqlc
+from envoxy.redis.dispatcher import RedisDBDispatcher as redisc
 from envoxy.utils.config import Config
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import Log, log
@@ -36,8 +39,11 @@ __all__ = [
     "Performative",
     "Response",
     "ValidationException",
+    "couchdbc",
     "envoxy_json_dumps",
     "envoxy_json_loads",
     "extension_status",
     "log",
+    "pgsqlc",
+    "redisc",
 ]

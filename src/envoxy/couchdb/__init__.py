@@ -1,0 +1,1 @@
+"""CouchDB: the ``couchdbc`` client and its Mango query builder."""

@@ -1,0 +1,1 @@
+"""Redis: the ``redisc`` client."""
