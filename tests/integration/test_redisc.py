@@ -101,7 +101,9 @@ def test_recovers_after_redis_goes_away(servers: str, proxy: TcpProxy) -> None:
     assert redisc.set("proxied", key, "before")
     proxy.stop()
     started = time.monotonic()
-    with pytest.raises(RedisUnavailable, match=r"Redis server 'proxied' at 127\.0\.0\.1:"):
+    with pytest.raises(
+        RedisUnavailable, match=r"Redis server 'proxied' at 127\.0\.0\.1:"
+    ):
         redisc.get("proxied", key)
     assert time.monotonic() - started < 15
     proxy.start()
