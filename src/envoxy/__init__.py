@@ -9,6 +9,7 @@ nothing; subsystems not built yet are absent here rather than stubbed.
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from envoxy import cache
 from envoxy._speedups import extension_status
 from envoxy.constants import Performative
 from envoxy.couchdb.dispatcher import CouchDBDispatcher as couchdbc
@@ -39,6 +40,7 @@ __all__ = [
     "Performative",
     "Response",
     "ValidationException",
+    "cache",
     "couchdbc",
     "envoxy_json_dumps",
     "envoxy_json_loads",

@@ -27,7 +27,7 @@ from envoxy.exceptions import DatabaseException
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.utils.singleton import Singleton
 
-__all__ = ["Client", "RedisUnavailable", "server_settings"]
+__all__ = ["Client", "RedisUnavailable", "connect", "server_settings"]
 
 SOCKET_TIMEOUT = 5.0
 RETRIES = 2
@@ -61,27 +61,34 @@ def server_settings(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
         raise DatabaseException(f"redis_servers.{key}: {exc}") from None
 
 
+def connect(key: str, conf: Mapping[str, Any]) -> tuple[redis.Redis, dict[str, Any]]:
+    """A pooled ``redis.Redis`` for one server entry, with bounded retries."""
+    settings = server_settings(key, conf)
+    pool = redis.ConnectionPool(
+        host=settings["host"],
+        port=settings["port"],
+        db=settings["db"],
+        password=settings["password"],
+        socket_timeout=float(conf.get("socket_timeout", SOCKET_TIMEOUT)),
+        socket_connect_timeout=float(conf.get("connect_timeout", SOCKET_TIMEOUT)),
+        health_check_interval=30,
+        max_connections=int(conf.get("max_conn", 50)),
+    )
+    client = redis.Redis(
+        connection_pool=pool,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+    )
+    return client, settings
+
+
 class _Server:
     def __init__(self, key: str, conf: Mapping[str, Any]) -> None:
-        settings = server_settings(key, conf)
+        self.redis, settings = connect(key, conf)
         self.key = key
         self.address = f"{settings['host']}:{settings['port']}"
         self.ttl = settings["ttl"]
-        self.pool = redis.ConnectionPool(
-            host=settings["host"],
-            port=settings["port"],
-            db=settings["db"],
-            password=settings["password"],
-            socket_timeout=float(conf.get("socket_timeout", SOCKET_TIMEOUT)),
-            socket_connect_timeout=float(conf.get("connect_timeout", SOCKET_TIMEOUT)),
-            health_check_interval=30,
-            max_connections=int(conf.get("max_conn", 50)),
-        )
-        self.redis = redis.Redis(
-            connection_pool=self.pool,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
-            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
-        )
+        self.pool = self.redis.connection_pool
 
 
 class Client(Singleton):
