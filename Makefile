@@ -44,7 +44,7 @@ bench:
 	@for run in $(BENCH_RUNS); do \
 		$(PY) -m pytest benchmarks -o testpaths=benchmarks -o python_files='bench_*.py' \
 			--benchmark-json=$(BENCH_DIR)/run-$$run.json --benchmark-min-rounds=30 \
-			--benchmark-max-time=0.5 -q || exit 1; \
+			--benchmark-max-time=0.5 --benchmark-min-time=0.0002 -q || exit 1; \
 	done
 
 bench-gate: bench

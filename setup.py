@@ -18,12 +18,14 @@ from setuptools.command.build_ext import build_ext
 CYTHON_MODULES: list[tuple[str, str]] = [
     ("envoxy.utils._encoder_c", "src/envoxy/utils/_encoder_py.py"),
     ("envoxy.db.orm._names_c", "src/envoxy/db/orm/_names_py.py"),
+    ("envoxy.mqtt._router_c", "src/envoxy/mqtt/_router_py.py"),
 ]
 
+# boundscheck/wraparound keep Cython's safe defaults: these modules are
+# ordinary Python (negative indices, slices), where turning them off is
+# undefined behaviour, not a speed-up.
 COMPILER_DIRECTIVES = {
     "language_level": "3",
-    "boundscheck": False,
-    "wraparound": False,
     "cdivision": True,
     "embedsignature": True,
 }

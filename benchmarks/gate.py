@@ -39,18 +39,22 @@ def check(runs: list[dict[str, Any]], gates: list[dict[str, Any]]) -> list[str]:
             gate["slower"],
             float(gate["floor"]),
         )
-        missing = [name for name in (faster, slower) if (group, name) not in times]
+        # Cross-group gates (flatness across sizes) name the other group.
+        fast_key = (gate.get("faster_group", group), faster)
+        slow_key = (gate.get("slower_group", group), slower)
+        missing = [f"{k[0]}/{k[1]}" for k in (fast_key, slow_key) if k not in times]
         if missing:
-            failures.append(f"{group}: no result for {', '.join(missing)}")
             absent = ", ".join(missing)
+            failures.append(f"{group}: no result for {absent}")
             print(f"MISSING {group}: {slower}/{faster} (no result for {absent})")
             continue
-        ratio = times[(group, slower)] / times[(group, faster)]
+        ratio = times[slow_key] / times[fast_key]
         ok = ratio >= floor
         print(
-            f"{'ok  ' if ok else 'FAIL'} {group}: {slower}/{faster} = {ratio:.2f}x "
-            f"(floor {floor:g}; {times[(group, faster)] * 1e6:.2f} us vs "
-            f"{times[(group, slower)] * 1e6:.2f} us) - {gate.get('why', '')}"
+            f"{'ok  ' if ok else 'FAIL'} {group}: {slow_key[0]}/{slower} over "
+            f"{fast_key[0]}/{faster} = {ratio:.2f}x (floor {floor:g}; "
+            f"{times[fast_key] * 1e6:.2f} us vs {times[slow_key] * 1e6:.2f} us) - "
+            f"{gate.get('why', '')}"
         )
         if not ok:
             failures.append(f"{group}: {slower}/{faster} = {ratio:.2f}x < {floor:g}")

@@ -1,0 +1,1 @@
+"""MQTT: the ``mqttc`` dispatcher and its compiled topic router."""

@@ -1,0 +1,271 @@
+"""Topic router: a trie over topic levels (the MQTT routing hot path).
+
+Reference implementation, also compiled from this very file as
+``envoxy.mqtt._router_c`` (Cython pure mode); tests/speedups proves both agree
+with each other and with paho's ``topic_matches_sub``.
+
+Patterns follow MQTT filters: ``+`` is one level, a final ``#`` is any number
+of levels including none (``a/#`` matches ``a``), and topics starting with
+``$`` are not matched by a leading ``+`` or ``#``. A ``$share/<group>/``
+prefix is stripped. A ``{name}`` (or ``{name:type}``) level matches like ``+``
+and binds that level to ``name``. Matching walks the trie level by level, so
+its cost depends on the topic, not on how many patterns are registered.
+"""
+
+from __future__ import annotations
+
+try:
+    import cython
+except ModuleNotFoundError:  # pure install without Cython: same module, uncompiled
+    from envoxy import _cython_shim as cython  # type: ignore[no-redef]
+
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["NO_PARAMS", "Router", "parse_pattern"]
+
+SHARE_PREFIX = "$share/"
+#: The params of a match without ``{var}`` levels (shared, read-only).
+NO_PARAMS: Any = MappingProxyType({})
+
+
+@cython.cclass
+class _Entry:
+    """One registered handler: its order, its captured levels."""
+
+    handler = cython.declare(object, visibility="public")
+    pattern = cython.declare(str, visibility="public")
+    seq = cython.declare(cython.long, visibility="public")
+    captures = cython.declare(tuple, visibility="public")
+    fixed = cython.declare(object, visibility="public")
+
+    def __init__(
+        self, handler: object, pattern: str, seq: int, captures: tuple
+    ) -> None:
+        self.handler = handler
+        self.pattern = pattern
+        self.seq = seq
+        self.captures = captures
+        # PERF(router-*): a match without captures returns this prebuilt pair.
+        self.fixed = None if captures else (handler, NO_PARAMS)
+
+
+@cython.cclass
+class _Node:
+    children = cython.declare(dict, visibility="public")
+    plus = cython.declare(object, visibility="public")
+    hash_entries = cython.declare(list, visibility="public")
+    entries = cython.declare(list, visibility="public")
+    depth = cython.declare(cython.Py_ssize_t, visibility="public")
+
+    def __init__(self, depth: int = 0) -> None:
+        self.children = {}
+        self.plus = None
+        self.hash_entries = []
+        self.entries = []
+        self.depth = depth  # the topic level this node consumes next
+
+
+@cython.annotation_typing(False)
+def parse_pattern(pattern: str) -> tuple[list[str], tuple[tuple[int, str], ...]]:
+    """Levels of ``pattern`` (``{var}`` levels become ``+``) and the captures
+    ``((level index, name), ...)``; ``ValueError`` for a malformed filter."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"a topic pattern must be a str, got {type(pattern).__name__}")
+    text = str.__str__(pattern)
+    if text.startswith(SHARE_PREFIX):
+        group, sep, rest = text[len(SHARE_PREFIX) :].partition("/")
+        if not group or not sep or not rest:
+            raise ValueError(
+                f"invalid shared subscription {pattern!r}: use $share/<group>/<filter>"
+            )
+        text = rest
+    levels = text.split("/")
+    captures = []
+    last = len(levels) - 1
+    for index, level in enumerate(levels):
+        if level.startswith("{") and level.endswith("}") and len(level) > 2:
+            name = level[1:-1].partition(":")[0]
+            if not name.isidentifier():
+                raise ValueError(f"invalid variable {level!r} in {pattern!r}")
+            captures.append((index, name))
+            levels[index] = "+"
+        elif level == "#":
+            if index != last:
+                raise ValueError(f"'#' must be the last level in {pattern!r}")
+        elif level != "+" and ("+" in level or "#" in level):
+            raise ValueError(f"wildcards must fill a whole level in {pattern!r}")
+    return levels, tuple(captures)
+
+
+@cython.cclass
+class Router:
+    """Patterns -> handlers; ``match(topic)`` gives every matching handler."""
+
+    _root = cython.declare(_Node)
+    _seq = cython.declare(cython.long)
+    _size = cython.declare(cython.long)
+
+    def __init__(self) -> None:
+        self._root = _Node()
+        self._seq = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @cython.annotation_typing(False)
+    def add(self, pattern: str, handler: Any) -> None:
+        """Register ``handler`` for ``pattern`` (the same pair twice is kept once)."""
+        pattern = _exact_topic(pattern)
+        levels, captures = parse_pattern(pattern)
+        hashed = levels[-1] == "#"
+        node = self._root
+        for level in levels[:-1] if hashed else levels:
+            if level == "+":
+                if node.plus is None:
+                    node.plus = _Node(node.depth + 1)
+                node = node.plus
+            else:
+                child = node.children.get(level)
+                if child is None:
+                    child = node.children[level] = _Node(node.depth + 1)
+                node = child
+        target = node.hash_entries if hashed else node.entries
+        for existing in target:
+            same = existing.handler is handler or existing.handler == handler
+            if same and existing.pattern == pattern:
+                return
+        self._seq += 1
+        self._size += 1
+        target.append(_Entry(handler, pattern, self._seq, captures))
+
+    @cython.annotation_typing(False)
+    def remove(self, pattern: str, handler: Any = None) -> int:
+        """Unregister ``handler`` (every handler when None) from ``pattern``; how many."""
+        pattern = _exact_topic(pattern)
+        levels, _ = parse_pattern(pattern)
+        hashed = levels[-1] == "#"
+        node = self._root
+        for level in levels[:-1] if hashed else levels:
+            node = node.plus if level == "+" else node.children.get(level)
+            if node is None:
+                return 0
+        target = node.hash_entries if hashed else node.entries
+        kept = [
+            e
+            for e in target
+            if e.pattern != pattern
+            or (
+                handler is not None
+                and not (e.handler is handler or e.handler == handler)
+            )
+        ]
+        removed = len(target) - len(kept)
+        target[:] = kept
+        self._size -= removed
+        return removed
+
+    @cython.annotation_typing(False)
+    def match(self, topic: str) -> list[tuple[Any, Any]]:
+        """``[(handler, params), ...]`` for every pattern matching ``topic``, in
+        registration order; ``params`` maps ``{var}`` names to their levels
+        (read-only ``NO_PARAMS`` when the pattern has none)."""
+        return _match(self._root, _exact_topic(topic))
+
+
+@cython.cfunc
+def _exact_topic(topic: object) -> str:
+    if type(topic) is str:
+        return topic  # type: ignore[return-value]
+    if isinstance(topic, str):
+        return str.__str__(topic)
+    raise TypeError(f"a topic must be a str, got {type(topic).__name__}")
+
+
+@cython.cfunc
+def _match(root: _Node, topic: str) -> list:
+    levels: list = topic.split("/")
+    count: cython.Py_ssize_t = len(levels)
+    shielded: cython.bint = topic.startswith("$")  # no leading wildcard for $-topics
+    found: list = []
+    # PERF(router-*): a preallocated stack of nodes (each knows its depth): no
+    # recursion, no per-step allocation, no list growth for usual depths.
+    stack: list = [None] * 16
+    stack[0] = root
+    top: cython.Py_ssize_t = 1
+    node: _Node
+    index: cython.Py_ssize_t
+    while top:
+        top -= 1
+        node = stack[top]
+        index = node.depth
+        if node.hash_entries and not (shielded and index == 0):
+            found.extend(node.hash_entries)
+        if index == count:
+            if node.entries:
+                found.extend(node.entries)
+            continue
+        child = node.children.get(levels[index])
+        if child is not None:
+            top = _push(stack, top, child)
+        if node.plus is not None and not (shielded and index == 0):
+            top = _push(stack, top, node.plus)
+    return _results(found, levels)
+
+
+@cython.cfunc
+@cython.inline
+def _push(stack: list, top: cython.Py_ssize_t, node: object) -> cython.Py_ssize_t:
+    if top < len(stack):
+        stack[top] = node
+    else:
+        stack.append(node)
+    return top + 1
+
+
+@cython.cfunc
+def _in_order(found: list) -> cython.void:
+    """Sort entries by registration: insertion sort for the usual few."""
+    size: cython.Py_ssize_t = len(found)
+    if size > 16:
+        found.sort(key=_seq_of)
+        return
+    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    current: _Entry
+    previous: _Entry
+    for i in range(1, size):
+        current = found[i]
+        j = i - 1
+        while j >= 0:
+            previous = found[j]
+            if previous.seq <= current.seq:
+                break
+            found[j + 1] = previous
+            j -= 1
+        found[j + 1] = current
+
+
+@cython.cfunc
+def _results(found: list, levels: list) -> list:
+    size: cython.Py_ssize_t = len(found)
+    if size > 1:
+        _in_order(found)
+    out: list = [None] * size
+    i: cython.Py_ssize_t
+    entry: _Entry
+    for i in range(size):
+        entry = found[i]
+        if entry.fixed is not None:
+            out[i] = entry.fixed
+        else:
+            out[i] = (
+                entry.handler,
+                {name: levels[pos] for pos, name in entry.captures},
+            )
+    return out
+
+
+def _seq_of(entry: Any) -> int:
+    return entry.seq  # type: ignore[no-any-return]

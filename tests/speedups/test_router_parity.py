@@ -1,0 +1,99 @@
+"""The compiled topic router, its pure twin and paho's topic_matches_sub agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from paho.mqtt.client import topic_matches_sub
+
+names = st.sampled_from(["a", "b", "c", "", "$SYS", "$x", "dev-1", "é"])
+topics = st.lists(names, min_size=1, max_size=5).map("/".join)
+
+
+@st.composite
+def filters(draw: Any) -> str:
+    levels = draw(st.lists(names | st.just("+"), min_size=1, max_size=5))
+    if draw(st.booleans()):
+        levels = [*levels[: draw(st.integers(0, len(levels)))], "#"]
+    return "/".join(levels)
+
+
+@given(filters(), topics)
+@example("a/#", "a")
+@example("#", "$SYS/x")
+@example("+/x", "$a/x")
+@example("/#", "")
+@example("+", "")
+@example("a/+/b", "a//b")
+def test_matches_like_paho(impl: Any, pattern: str, topic: str) -> None:
+    router = impl.router.Router()
+    router.add(pattern, "h")
+    assert bool(router.match(topic)) is topic_matches_sub(pattern, topic)
+
+
+@given(st.lists(filters(), max_size=30), st.lists(topics, min_size=1, max_size=10))
+def test_builds_agree_on_many_filters(
+    both: Any, patterns: list[str], probe: list[str]
+) -> None:
+    compiled, pure = both
+    routers = [compiled.router.Router(), pure.router.Router()]
+    for router in routers:
+        for index, pattern in enumerate(patterns):
+            router.add(pattern, index)
+    for topic in probe:
+        expected = sorted(
+            {i for i, p in enumerate(patterns) if topic_matches_sub(p, topic)}
+        )
+        first, second = (r.match(topic) for r in routers)
+        assert first == second
+        assert sorted({handler for handler, _ in first}) == expected
+
+
+def test_variables_shares_order_and_removal(impl: Any) -> None:
+    router = impl.router.Router()
+    router.add("devices/{device_id}/readings/{kind:str}", "reading")
+    router.add("$share/workers/devices/+/readings/#", "shared")
+    router.add("devices/#", "all")
+    router.add("devices/#", "all")  # the same pair once
+    assert len(router) == 3
+    assert router.match("devices/d1/readings/temp") == [
+        ("reading", {"device_id": "d1", "kind": "temp"}),
+        ("shared", {}),
+        ("all", {}),
+    ]
+    with pytest.raises(TypeError):
+        router.match("devices/d1/x")[0][1]["injected"] = (
+            1  # shared params are read-only
+        )
+    assert router.remove("devices/#", "all") == 1
+    assert router.remove("devices/#", "missing") == 0
+    assert [h for h, _ in router.match("devices/d1/readings/temp")] == [
+        "reading",
+        "shared",
+    ]
+    assert router.remove("$share/workers/devices/+/readings/#") == 1
+    assert len(router) == 1
+
+
+@pytest.mark.parametrize(
+    "pattern", ["a/#/b", "a+/b", "a/b#", "$share/g", "$share//a", "a/{1x}/b"]
+)
+def test_malformed_patterns(impl: Any, pattern: str) -> None:
+    with pytest.raises(ValueError):
+        impl.router.Router().add(pattern, "h")
+
+
+def test_types_and_subclasses(impl: Any) -> None:
+    class Topic(str):
+        pass
+
+    router = impl.router.Router()
+    router.add(Topic("a/+"), "h")
+    assert router.match(Topic("a/b")) == [("h", {})]
+    with pytest.raises(TypeError):
+        router.match(b"a/b")
+    with pytest.raises(TypeError):
+        router.add(None, "h")
