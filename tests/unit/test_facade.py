@@ -69,5 +69,7 @@ def test_import_without_extensions_falls_back_quietly() -> None:
         "import envoxy; print(envoxy.extension_status())", ENVOXY_NO_EXTENSIONS="1"
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "{'encoder': False, 'names': False}"
+    assert (
+        result.stdout.strip() == "{'encoder': False, 'names': False, 'router': False}"
+    )
     assert result.stderr == ""

@@ -142,7 +142,7 @@ class Router:
 
     @cython.annotation_typing(False)
     def remove(self, pattern: str, handler: Any = None) -> int:
-        """Unregister ``handler`` (every handler when None) from ``pattern``; how many."""
+        """Unregister ``handler`` (all when None) from ``pattern``; how many went."""
         pattern = _exact_topic(pattern)
         levels, _ = parse_pattern(pattern)
         hashed = levels[-1] == "#"
