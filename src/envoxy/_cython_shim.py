@@ -20,7 +20,7 @@ def _identity(func: F) -> F:
     return func
 
 
-cfunc = ccall = inline = final = exceptval_ = _identity
+cfunc = ccall = cclass = inline = final = exceptval_ = _identity
 
 
 def annotation_typing(flag: bool) -> Callable[[F], F]:
