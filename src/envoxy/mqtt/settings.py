@@ -1,0 +1,100 @@
+"""``mqtt_servers`` entries: parsed with a real URL parser.
+
+``{"bind": "mqtt://user:p%40ss@broker:1883", "client_id": "svc-1",
+"protocol": 5, "keepalive": 60, "session_expiry": 3600, "cert_path": "/ca.pem"}``.
+Credentials may hold ``:`` (after the first) or a URL-escaped ``@``; ``mqtts``
+(or a ``cert_path``) means TLS. A fixed ``client_id`` makes the session
+persistent: the broker keeps subscriptions and QoS 1/2 messages across
+reconnects for ``session_expiry`` seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from envoxy.exceptions import ConfigError
+
+__all__ = ["BrokerSettings", "parse_server"]
+
+_SCHEMES = {"mqtt": 1883, "tcp": 1883, "mqtts": 8883, "ssl": 8883, "tls": 8883}
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    key: str
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+    cert_path: str | None
+    client_id: str
+    protocol: int
+    keepalive: int
+    session_expiry: int
+    connect_timeout: float
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def persistent(self) -> bool:
+        return bool(self.client_id)
+
+
+def parse_server(
+    key: str, conf: Mapping[str, Any], credentials: Mapping[str, Any] | None = None
+) -> BrokerSettings:
+    bind = conf.get("bind")
+    if not bind or not isinstance(bind, str):
+        raise ConfigError(
+            f"mqtt_servers.{key}: bind must be provided (mqtt://host:port)"
+        )
+    parts = urlsplit(bind if "://" in bind else f"mqtt://{bind}")
+    if parts.scheme not in _SCHEMES or not parts.hostname:
+        raise ConfigError(
+            f"mqtt_servers.{key}.bind: expected mqtt://host:port or mqtts://host:port"
+        )
+    try:
+        port = parts.port or _SCHEMES[parts.scheme]
+        protocol = int(conf.get("protocol", 5))
+        keepalive = int(conf.get("keepalive", 60))
+        session_expiry = int(conf.get("session_expiry", 3600))
+        connect_timeout = float(conf.get("connect_timeout", 10))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"mqtt_servers.{key}: {exc}") from None
+    if protocol not in (4, 5, 311):
+        raise ConfigError(
+            f"mqtt_servers.{key}.protocol: expected 5 or 311 (3.1.1), got {protocol}"
+        )
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if (
+        username is None
+        and credentials
+        and credentials.get("client_id")
+        and credentials.get("access_token")
+    ):
+        username, password = (
+            str(credentials["client_id"]),
+            str(credentials["access_token"]),
+        )
+    cert_path = conf.get("cert_path") or None
+    return BrokerSettings(
+        key=key,
+        host=parts.hostname,
+        port=port,
+        username=username,
+        password=password,
+        tls=parts.scheme in ("mqtts", "ssl", "tls") or bool(cert_path),
+        cert_path=cert_path,
+        client_id=str(conf.get("client_id") or ""),
+        protocol=5 if protocol == 5 else 4,
+        keepalive=keepalive,
+        session_expiry=session_expiry,
+        connect_timeout=connect_timeout,
+    )
