@@ -1,0 +1,359 @@
+"""mqttc against the real Mosquitto: round trips, wildcards, shared subscriptions,
+bad messages, slow handlers, interop with the broker's own clients, and a broker
+restart (on a private Mosquitto this test starts and stops itself)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envoxy.mqtt.dispatcher import Dispatcher as mqttc
+from envoxy.utils.config import Config
+from tests.services import Service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Inbox:
+    """Collects what a handler receives; waits are bounded."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, data: Any, topic: str, **params: str) -> None:
+        with self._cond:
+            self.items.append((data, topic, params))
+            self._cond.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.items) < count and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+            return list(self.items)
+
+
+def configure(tmp_path: Path, servers: dict[str, Any]) -> None:
+    path = tmp_path / "envoxy.json"
+    path.write_text(
+        json.dumps({"mqtt_servers": servers, "mqtt_workers": {"max_workers": 4}}),
+        encoding="utf-8",
+    )
+    Config.configure(path, environ={})
+
+
+@pytest.fixture
+def broker(mosquitto_service: Service, tmp_path: Path) -> Iterator[str]:
+    bind = f"mqtt://{mosquitto_service.address}"
+    configure(tmp_path, {"main": {"bind": bind}, "second": {"bind": bind}})
+    yield f"envoxy-test/{uuid.uuid4().hex[:8]}"
+    mqttc.shutdown()
+    Config.reset()
+
+
+def test_round_trip_qos0_and_qos1(broker: str) -> None:
+    inbox = Inbox()
+    assert mqttc.on("main", f"{broker}/q/#", inbox, qos=1)
+    message = {"n": 1}
+    assert mqttc.publish("main", f"{broker}/q/0", message, qos=0)
+    assert mqttc.publish("main", f"{broker}/q/1", {"n": 2}, qos=1)
+    items = inbox.wait_for(2)
+    assert sorted(item[0]["n"] for item in items) == [1, 2]
+    data, topic, _ = next(i for i in items if i[0]["n"] == 1)
+    assert data["resource"] == topic == f"{broker}/q/0"
+    assert set(data["headers"]) == {
+        "Accept",
+        "Accept-Charset",
+        "Date",
+        "User-Agent",
+        "X-Cid",
+    }
+    assert message == {
+        "n": 1
+    }  # the caller's dict is never changed (upstream added keys)
+
+
+def test_raw_payloads_and_variables(broker: str) -> None:
+    inbox = Inbox()
+    mqttc.on("main", broker + "/devices/{device_id}/readings/{kind}", inbox)
+    mqttc.publish(
+        "main", f"{broker}/devices/d7/readings/temp", [21.5], no_envelope=True
+    )
+    (item,) = inbox.wait_for(1)
+    assert item == (
+        [21.5],
+        f"{broker}/devices/d7/readings/temp",
+        {"device_id": "d7", "kind": "temp"},
+    )
+
+
+def test_upstream_callback_style(broker: str) -> None:
+    seen: list[bytes] = []
+    done = threading.Event()
+
+    def callback(client: Any, userdata: Any, msg: Any) -> None:
+        seen.append(msg.payload)
+        done.set()
+
+    mqttc.subscribe("main", f"{broker}/legacy", callback)
+    mqttc.publish("main", f"{broker}/legacy", "raw", no_envelope=True)
+    assert done.wait(10)
+    assert seen == [b'"raw"']
+
+
+def test_shared_subscription_splits_one_stream(broker: str) -> None:
+    first, second = Inbox(), Inbox()
+    mqttc.on("main", f"$share/workers/{broker}/jobs/#", first, qos=1)
+    mqttc.on("second", f"$share/workers/{broker}/jobs/#", second, qos=1)
+    time.sleep(0.3)  # both subscriptions acknowledged before the stream starts
+    for n in range(40):
+        mqttc.publish("main", f"{broker}/jobs/{n}", {"n": n}, qos=1)
+    deadline = time.monotonic() + 10
+    while len(first.items) + len(second.items) < 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    numbers = [d["n"] for d, _, _ in first.items] + [d["n"] for d, _, _ in second.items]
+    assert sorted(numbers) == list(range(40))  # each message exactly once
+    assert first.items
+    assert second.items
+
+
+def test_a_bad_message_is_dropped_and_the_next_arrives(broker: str) -> None:
+    inbox = Inbox()
+    failures: list[int] = []
+
+    def picky(data: Any, topic: str) -> None:
+        if data.get("explode"):
+            failures.append(1)
+            raise RuntimeError("handler bug")
+        inbox(data, topic)
+
+    mqttc.on("main", f"{broker}/in", picky)
+    subprocess.run(
+        ["mosquitto_pub", "-h", "127.0.0.1", "-t", f"{broker}/in", "-m", "{not json"],
+        check=True,
+        timeout=10,
+    )
+    mqttc.publish("main", f"{broker}/in", {"explode": True}, no_envelope=True)
+    mqttc.publish("main", f"{broker}/in", {"ok": 1}, no_envelope=True)
+    (item,) = inbox.wait_for(1)
+    assert item[0] == {"ok": 1}
+    assert failures == [1]
+
+
+def test_a_slow_handler_does_not_block_others(broker: str) -> None:
+    release = threading.Event()
+    slow_done = threading.Event()
+    fast = Inbox()
+
+    def slow(data: Any, topic: str) -> None:
+        release.wait(10)
+        slow_done.set()
+
+    mqttc.on("main", f"{broker}/slow", slow)
+    mqttc.on("main", f"{broker}/fast", fast)
+    mqttc.publish("main", f"{broker}/slow", {}, no_envelope=True)
+    mqttc.publish("main", f"{broker}/fast", {"n": 1}, no_envelope=True)
+    assert fast.wait_for(1)  # delivered while the slow handler still runs
+    assert not slow_done.is_set()
+    release.set()
+    assert slow_done.wait(10)
+
+
+def test_interop_with_mosquitto_clients(broker: str) -> None:
+    inbox = Inbox()
+    mqttc.on("main", f"{broker}/interop/in", inbox)
+    subprocess.run(
+        [
+            "mosquitto_pub",
+            "-h",
+            "127.0.0.1",
+            "-q",
+            "1",
+            "-t",
+            f"{broker}/interop/in",
+            "-m",
+            '{"from": "cli"}',
+        ],
+        check=True,
+        timeout=10,
+    )
+    assert inbox.wait_for(1)[0][0] == {"from": "cli"}
+    listener = subprocess.Popen(
+        [
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-q",
+            "1",
+            "-C",
+            "1",
+            "-W",
+            "10",
+            "-t",
+            f"{broker}/interop/out",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.5)  # let mosquitto_sub subscribe
+    assert mqttc.publish("main", f"{broker}/interop/out", {"from": "envoxy"}, qos=1)
+    out, _ = listener.communicate(timeout=15)
+    received = json.loads(out)
+    assert received["from"] == "envoxy"
+    assert received["resource"] == f"{broker}/interop/out"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PrivateBroker:
+    """A Mosquitto of this test's own, with persistence, that can be restarted."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = _free_port()
+        self.workdir = workdir
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            textwrap.dedent(
+                f"""
+                listener {self.port} 127.0.0.1
+                allow_anonymous true
+                persistence true
+                persistence_location {workdir}/
+                autosave_interval 1
+                user root
+                log_dest file {workdir}/mosquitto.log
+                """
+            ),
+            encoding="utf-8",
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf)])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private mosquitto did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_broker(
+    mosquitto_service: Service, tmp_path: Path
+) -> Iterator[PrivateBroker]:
+    server = PrivateBroker(tmp_path)
+    server.start()
+    yield server
+    mqttc.shutdown()
+    Config.reset()
+    server.stop()
+
+
+def test_broker_restart_mid_stream(
+    private_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    bind = f"mqtt://127.0.0.1:{private_broker.port}"
+    configure(
+        tmp_path,
+        {
+            "consumer": {
+                "bind": bind,
+                "client_id": f"envoxy-consumer-{uuid.uuid4().hex[:6]}",
+            },
+            "producer": {
+                "bind": bind,
+                "client_id": f"envoxy-producer-{uuid.uuid4().hex[:6]}",
+            },
+        },
+    )
+    inbox = Inbox()
+    assert mqttc.on("consumer", "restart/#", inbox, qos=1)
+    mqttc.instance().connection("producer")
+    mqttc.publish("producer", "restart/a", {"n": 1}, qos=1)
+    assert len(inbox.wait_for(1)) == 1
+
+    private_broker.stop()  # the broker goes away mid-stream
+    time.sleep(0.5)
+    for n in (2, 3):  # published during the outage, kept by the producer's session
+        assert mqttc.publish("producer", "restart/b", {"n": n}, qos=1)
+    private_broker.start()
+
+    consumer = mqttc.instance().connection("consumer", connect=False)
+    deadline = time.monotonic() + 40
+    while not consumer.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert consumer.is_connected()
+    mqttc.publish("producer", "restart/c", {"n": 4}, qos=1)  # the subscription is back
+    numbers = sorted(item[0]["n"] for item in inbox.wait_for(4, timeout=30))
+    assert numbers == [1, 2, 3, 4]
+
+
+CONSUMER = """
+import json, sys, threading, time
+from envoxy.utils.config import Config
+from envoxy.mqtt.dispatcher import Dispatcher as mqttc
+Config.configure(cli={"mqtt_servers.main.bind": sys.argv[1]}, environ={})
+lock = threading.Lock()
+def handler(data, topic):
+    with lock:  # workers run in parallel: one whole line at a time
+        sys.stdout.write(f"{data['n']}\\n")
+        sys.stdout.flush()
+mqttc.on("main", sys.argv[2], handler, qos=1)
+print("ready", flush=True)
+time.sleep(float(sys.argv[3]))
+mqttc.shutdown()
+"""
+
+
+def test_two_processes_share_a_subscription(
+    broker: str, mosquitto_service: Service
+) -> None:
+    bind = f"mqtt://{mosquitto_service.address}"
+    pattern = f"$share/procs/{broker}/work/#"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    consumers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONSUMER, bind, pattern, "6"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    for consumer in consumers:
+        assert consumer.stdout is not None
+        assert consumer.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    for n in range(30):
+        assert mqttc.publish("main", f"{broker}/work/{n}", {"n": n}, qos=1)
+    outputs = [consumer.communicate(timeout=30)[0] for consumer in consumers]
+    received = [[int(line) for line in out.split()] for out in outputs]
+    assert sorted(received[0] + received[1]) == list(range(30))
+    assert received[0]
+    assert received[1]
