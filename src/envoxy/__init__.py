@@ -13,18 +13,21 @@ from envoxy import cache
 from envoxy._speedups import extension_status
 from envoxy.constants import Performative
 from envoxy.couchdb.dispatcher import CouchDBDispatcher as couchdbc
+from envoxy.decorators import log_event, on
 from envoxy.exceptions import (
     ConfigError,
     DatabaseException,
     EnvoxyException,
     ValidationException,
 )
+from envoxy.mqtt.dispatcher import Dispatcher as mqttc
 from envoxy.postgresql.dispatcher import PgDispatcher as pgsqlc
 from envoxy.redis.dispatcher import RedisDBDispatcher as redisc
 from envoxy.utils.config import Config
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import Log, log
 from envoxy.views.containers import Response
+from envoxy.views.views import View
 
 try:
     __version__ = _version("envoxy")
@@ -40,12 +43,16 @@ __all__ = [
     "Performative",
     "Response",
     "ValidationException",
+    "View",
     "cache",
     "couchdbc",
     "envoxy_json_dumps",
     "envoxy_json_loads",
     "extension_status",
     "log",
+    "log_event",
+    "mqttc",
+    "on",
     "pgsqlc",
     "redisc",
 ]

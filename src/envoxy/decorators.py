@@ -1,9 +1,42 @@
-"""View decorators (upstream path ``envoxy.decorators``).
+"""View decorators (upstream path ``envoxy.decorators``): on, cache, log_event.
 
-``cache`` is here now; ``on``, ``auth_required`` and ``log_event`` arrive with
-the views and messaging subsystems.
+``auth_required`` arrives with the HTTP views.
 """
 
-from envoxy.cache.decorator import CacheDecorator as cache
+from __future__ import annotations
 
-__all__ = ["cache"]
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from envoxy.cache.decorator import CacheDecorator as cache
+from envoxy.utils.logs import log
+
+__all__ = ["cache", "log_event", "on"]
+
+C = TypeVar("C", bound=type)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def on(**kwargs: Any) -> Callable[[C], C]:
+    """``@on(endpoint=..., protocols=[...], server=..., qos=...)`` on a View class."""
+
+    def bind(klass: C) -> C:
+        meta = type("Meta", (), dict(kwargs))
+        klass.__metaclass__ = meta  # type: ignore[attr-defined]
+        return klass
+
+    return bind
+
+
+def log_event(func: F) -> F:
+    """Log each event an ``on_event`` receives (trace: the topic; verbose: the data)."""
+
+    @functools.wraps(func)
+    def wrapper(self: Any, data: Any, **kwargs: Any) -> Any:
+        topic = kwargs.get("topic", "")
+        log.trace(f"< ON_EVENT [MQTT] {topic}")
+        log.verbose(f"< ON_EVENT [MQTT] {topic} payload: {data!r}")
+        return func(self, data, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

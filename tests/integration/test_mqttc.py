@@ -100,6 +100,37 @@ def test_raw_payloads_and_variables(broker: str) -> None:
     )
 
 
+def test_views_bound_with_on(broker: str) -> None:
+    from envoxy import View, log_event, on
+    from envoxy.mqtt.views import register_mqtt_views
+
+    inbox = Inbox()
+
+    @on(
+        endpoint=broker + "/rooms/{room}/temperature",
+        protocols=["mqtt"],
+        server="main",
+        qos=1,
+    )
+    class Rooms(View):
+        @log_event
+        def on_event(self, data: Any, **kwargs: Any) -> None:
+            inbox(data, **kwargs)
+
+    class HttpOnly(View):
+        pass
+
+    assert register_mqtt_views([Rooms(), HttpOnly()]) == 1
+    mqttc.publish(
+        "main", f"{broker}/rooms/kitchen/temperature", {"c": 21}, no_envelope=True
+    )
+    assert inbox.wait_for(1)[0] == (
+        {"c": 21},
+        f"{broker}/rooms/kitchen/temperature",
+        {"room": "kitchen"},
+    )
+
+
 def test_upstream_callback_style(broker: str) -> None:
     seen: list[bytes] = []
     done = threading.Event()
