@@ -11,6 +11,7 @@ from importlib.metadata import version as _version
 
 from envoxy import cache
 from envoxy._speedups import extension_status
+from envoxy.celery.client import Client as celeryc
 from envoxy.constants import Performative
 from envoxy.couchdb.dispatcher import CouchDBDispatcher as couchdbc
 from envoxy.decorators import log_event, on
@@ -45,6 +46,7 @@ __all__ = [
     "ValidationException",
     "View",
     "cache",
+    "celeryc",
     "couchdbc",
     "envoxy_json_dumps",
     "envoxy_json_loads",

@@ -1,0 +1,1 @@
+"""Celery: ``celeryc``, a Celery app built from envoxy.json."""
