@@ -64,14 +64,15 @@ def broker(mosquitto_service: Service, tmp_path: Path) -> Iterator[str]:
     Config.reset()
 
 
-def test_round_trip_qos0_and_qos1(broker: str) -> None:
+def test_round_trip_qos0_1_and_2(broker: str) -> None:
     inbox = Inbox()
-    assert mqttc.on("main", f"{broker}/q/#", inbox, qos=1)
+    assert mqttc.on("main", f"{broker}/q/#", inbox, qos=2)
     message = {"n": 1}
     assert mqttc.publish("main", f"{broker}/q/0", message, qos=0)
     assert mqttc.publish("main", f"{broker}/q/1", {"n": 2}, qos=1)
-    items = inbox.wait_for(2)
-    assert sorted(item[0]["n"] for item in items) == [1, 2]
+    assert mqttc.publish("main", f"{broker}/q/2", {"n": 3}, qos=2)
+    items = inbox.wait_for(3)
+    assert sorted(item[0]["n"] for item in items) == [1, 2, 3]
     data, topic, _ = next(i for i in items if i[0]["n"] == 1)
     assert data["resource"] == topic == f"{broker}/q/0"
     assert set(data["headers"]) == {
