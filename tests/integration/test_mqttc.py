@@ -389,3 +389,43 @@ def test_two_processes_share_a_subscription(
     assert sorted(received[0] + received[1]) == list(range(30))
     assert received[0]
     assert received[1]
+
+
+def test_publishing_while_the_broker_is_down_does_not_stall(
+    private_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    configure(
+        tmp_path,
+        {
+            "p": {
+                "bind": f"mqtt://127.0.0.1:{private_broker.port}",
+                "connect_timeout": 5,
+            }
+        },
+    )
+    assert mqttc.instance().connection("p").is_connected()
+    private_broker.stop()
+    time.sleep(0.3)
+    started = time.monotonic()
+    results = [mqttc.publish("p", "down/x", {"n": n}, qos=0) for n in range(20)]
+    assert time.monotonic() - started < 5  # no per-call connect wait
+    assert not any(results)  # QoS 0 cannot be kept: reported as not sent
+    assert mqttc.publish("p", "down/x", {"n": 1}, qos=1)  # QoS 1 is kept for later
+
+
+def test_an_unreachable_broker_costs_one_bounded_wait(tmp_path: Path) -> None:
+    configure(
+        tmp_path,
+        {"gone": {"bind": f"mqtt://127.0.0.1:{_free_port()}", "connect_timeout": 1}},
+    )
+    try:
+        started = time.monotonic()
+        assert not mqttc.publish(
+            "gone", "x", {"n": 1}
+        )  # waits for the first answer, at most 1 s
+        assert not mqttc.publish("gone", "x", {"n": 2})  # and never again
+        assert mqttc.publish("gone", "x", {"n": 3}, qos=1)  # kept for when it appears
+        assert time.monotonic() - started < 5
+    finally:
+        mqttc.shutdown()
+        Config.reset()

@@ -77,10 +77,13 @@ class Connection:
         return client
 
     def connect(self, timeout: float | None = None) -> bool:
-        """Connect (once); wait up to ``timeout`` seconds for the broker's answer."""
+        """Start connecting (once) and wait up to ``timeout`` seconds for the
+        broker's first answer. Later calls never wait: paho is already
+        reconnecting in the background, and publishers must not stall."""
         with self._lock:
-            if not self._started:
-                self._start()
+            if self._started:
+                return self._connected.is_set()
+            self._start()
         self._answered.wait(
             self.settings.connect_timeout if timeout is None else timeout
         )
