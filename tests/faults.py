@@ -12,8 +12,9 @@ import contextlib
 import socket
 import threading
 from types import TracebackType
+from typing import Any
 
-__all__ = ["TcpProxy"]
+__all__ = ["TcpProxy", "proxy_fixture"]
 
 
 class TcpProxy:
@@ -98,3 +99,16 @@ class TcpProxy:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def proxy_fixture(service_fixture: str) -> Any:
+    """A pytest fixture: a running ``TcpProxy`` in front of that service."""
+    import pytest
+
+    @pytest.fixture
+    def proxy(request: Any) -> Any:
+        service = request.getfixturevalue(service_fixture)
+        with TcpProxy(service.host, service.port) as running:
+            yield running
+
+    return proxy

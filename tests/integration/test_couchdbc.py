@@ -15,7 +15,7 @@ from envoxy import couchdbc
 from envoxy.couchdb.client import Client, CouchDBUnavailable
 from envoxy.exceptions import DatabaseException, ValidationException
 from envoxy.utils.config import Config
-from tests.faults import TcpProxy
+from tests.faults import TcpProxy, proxy_fixture
 from tests.services import Service
 
 
@@ -25,10 +25,7 @@ def _raw(service: Service, method: str, path: str) -> None:
         pass
 
 
-@pytest.fixture
-def proxy(couchdb_service: Service) -> Iterator[TcpProxy]:
-    with TcpProxy(couchdb_service.host, couchdb_service.port) as running:
-        yield running
+proxy = proxy_fixture("couchdb_service")
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from envoxy.db.orm import session as orm_session
 from envoxy.exceptions import DatabaseException
 from envoxy.postgresql.client import Client
 from envoxy.utils.config import Config
-from tests.faults import TcpProxy
+from tests.faults import TcpProxy, proxy_fixture
 from tests.services import Service
 
 
@@ -36,10 +36,7 @@ def _server(address: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def proxy(postgres_service: Service) -> Iterator[TcpProxy]:
-    with TcpProxy(postgres_service.host, postgres_service.port) as running:
-        yield running
+proxy = proxy_fixture("postgres_service")
 
 
 @pytest.fixture

@@ -15,14 +15,10 @@ from envoxy import redisc
 from envoxy.exceptions import DatabaseException
 from envoxy.redis.client import Client, RedisUnavailable
 from envoxy.utils.config import Config
-from tests.faults import TcpProxy
+from tests.faults import TcpProxy, proxy_fixture
 from tests.services import Service
 
-
-@pytest.fixture
-def proxy(redis_service: Service) -> Iterator[TcpProxy]:
-    with TcpProxy(redis_service.host, redis_service.port) as running:
-        yield running
+proxy = proxy_fixture("redis_service")
 
 
 @pytest.fixture

@@ -70,6 +70,20 @@ def _connector() -> MqttConnector:
     return MqttConnector.instance()
 
 
+def _bind(
+    server_key: str, topic: str, func: Callable[..., Any] | None, style: str, qos: int
+) -> bool:
+    """Register ``func`` for ``topic`` and subscribe (now, or on connect)."""
+    connector = _connector()
+    connection = connector.connection(server_key, connect=False)
+    if func is not None:
+        connector.router.add(server_key, topic, func, style)
+    subscribed = connection.subscribe(topic, qos)
+    if not connection.is_connected():
+        connection.connect()
+    return bool(subscribed or connection.is_connected())
+
+
 class Dispatcher:
     """Upstream's static API, plus ``on``, ``unsubscribe`` and QoS/retain."""
 
@@ -126,14 +140,7 @@ class Dispatcher:
         """Upstream style: ``callback(client, userdata, msg)`` for each message."""
         from envoxy.mqtt.handlers import PAHO
 
-        connector = _connector()
-        connection = connector.connection(server_key, connect=False)
-        if callback is not None:
-            connector.router.add(server_key, topic, callback, PAHO)
-        subscribed = connection.subscribe(topic, qos)
-        if not connection.is_connected():
-            connection.connect()
-        return subscribed or connection.is_connected()
+        return _bind(server_key, topic, callback, PAHO, qos)
 
     @staticmethod
     def on(
@@ -142,13 +149,7 @@ class Dispatcher:
         """``handler(data, topic=..., **vars)`` for each JSON message on ``topic``."""
         from envoxy.mqtt.handlers import DATA
 
-        connector = _connector()
-        connection = connector.connection(server_key, connect=False)
-        connector.router.add(server_key, topic, handler, DATA)
-        subscribed = connection.subscribe(topic, qos)
-        if not connection.is_connected():
-            connection.connect()
-        return subscribed or connection.is_connected()
+        return _bind(server_key, topic, handler, DATA, qos)
 
     @staticmethod
     def unsubscribe(
