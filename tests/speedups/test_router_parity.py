@@ -97,3 +97,46 @@ def test_types_and_subclasses(impl: Any) -> None:
         router.match(b"a/b")
     with pytest.raises(TypeError):
         router.add(None, "h")
+
+
+wide_names = st.sampled_from([f"n{i}" for i in range(30)] + ["", "a", "$x"])
+
+
+@given(
+    st.lists(
+        st.lists(wide_names | st.just("+"), min_size=1, max_size=3).map("/".join),
+        min_size=10,
+        max_size=60,
+    ),
+    st.lists(
+        st.lists(wide_names, min_size=1, max_size=3).map("/".join),
+        min_size=1,
+        max_size=10,
+    ),
+)
+def test_wide_nodes_agree_with_paho(
+    both: Any, patterns: list[str], probe: list[str]
+) -> None:
+    """Nodes with more children than the compiled build scans linearly."""
+    compiled, pure = both
+    routers = [compiled.router.Router(), pure.router.Router()]
+    for router in routers:
+        for index, pattern in enumerate(patterns):
+            router.add(pattern, index)
+    for topic in probe:
+        expected = sorted(
+            {i for i, p in enumerate(patterns) if topic_matches_sub(p, topic)}
+        )
+        first, second = (r.match(topic) for r in routers)
+        assert first == second
+        assert sorted({handler for handler, _ in first}) == expected
+
+
+def test_very_deep_topics(impl: Any) -> None:
+    router = impl.router.Router()
+    deep = "/".join(["l"] * 100)
+    router.add(deep, "exact")
+    router.add("l/#", "hash")
+    router.add("/".join(["+"] * 99) + "/{last}", "vars")
+    assert router.match(deep) == [("exact", {}), ("hash", {}), ("vars", {"last": "l"})]
+    assert router.match(deep + "/x") == [("hash", {})]

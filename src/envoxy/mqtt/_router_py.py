@@ -22,6 +22,12 @@ except ModuleNotFoundError:  # pure install without Cython: same module, uncompi
 from types import MappingProxyType
 from typing import Any
 
+if cython.compiled:
+    from cython.cimports.cpython.object import PyObject  # type: ignore[import-not-found]
+    from cython.cimports.cpython.unicode import (  # type: ignore[import-not-found]
+        PyUnicode_Tailmatch,
+    )
+
 __all__ = ["NO_PARAMS", "Router", "parse_pattern"]
 
 SHARE_PREFIX = "$share/"
@@ -57,6 +63,8 @@ class _Node:
     hash_entries = cython.declare(list, visibility="public")
     entries = cython.declare(list, visibility="public")
     depth = cython.declare(cython.Py_ssize_t, visibility="public")
+    keys = cython.declare(list, visibility="public")
+    kids = cython.declare(list, visibility="public")
 
     def __init__(self, depth: int = 0) -> None:
         self.children = {}
@@ -64,6 +72,10 @@ class _Node:
         self.hash_entries = []
         self.entries = []
         self.depth = depth  # the topic level this node consumes next
+        # PERF(router-*): the same children as lists, scanned without hashing
+        # while the fan-out is small.
+        self.keys = []
+        self.kids = []
 
 
 @cython.annotation_typing(False)
@@ -130,6 +142,8 @@ class Router:
                 child = node.children.get(level)
                 if child is None:
                     child = node.children[level] = _Node(node.depth + 1)
+                    node.keys.append(level)
+                    node.kids.append(child)
                 node = child
         target = node.hash_entries if hashed else node.entries
         for existing in target:
@@ -171,7 +185,10 @@ class Router:
         """``[(handler, params), ...]`` for every pattern matching ``topic``, in
         registration order; ``params`` maps ``{var}`` names to their levels
         (read-only ``NO_PARAMS`` when the pattern has none)."""
-        return _match(self._root, _exact_topic(topic))
+        if cython.compiled:
+            return _match_spans(self._root, _exact_topic(topic))
+        else:
+            return _match(self._root, _exact_topic(topic))
 
 
 @cython.cfunc
@@ -214,6 +231,84 @@ def _match(root: _Node, topic: str) -> list:
     return _results(found, levels)
 
 
+MAX_LEVELS = 64
+SMALL_FANOUT = 8
+
+
+@cython.cfunc
+def _match_spans(root: _Node, topic: str) -> list:
+    """Compiled fast path: levels as (start, end) spans of ``topic``; small
+    child sets compared in place (no substring, no hash), a C array stack."""
+    if cython.compiled:
+        starts = cython.declare(cython.Py_ssize_t[65])
+        ends = cython.declare(cython.Py_ssize_t[65])
+        stack = cython.declare(cython.pointer(PyObject)[131])
+        length: cython.Py_ssize_t = len(topic)
+        count: cython.Py_ssize_t = 0
+        i: cython.Py_ssize_t
+        ch: cython.Py_UCS4
+        starts[0] = 0
+        for i in range(length):
+            ch = topic[i]
+            if ch == "/":
+                if count + 1 >= MAX_LEVELS:
+                    return _match(root, topic)  # very deep topic: the generic path
+                ends[count] = i
+                count += 1
+                starts[count] = i + 1
+        ends[count] = length
+        count += 1
+        shielded: cython.bint = length > 0 and topic[0] == "$"
+        found: list = []
+        top: cython.Py_ssize_t = 1
+        stack[0] = cython.cast(cython.pointer(PyObject), root)
+        node: _Node
+        index: cython.Py_ssize_t
+        span: cython.Py_ssize_t
+        k: cython.Py_ssize_t
+        key: str
+        child: object
+        while top:
+            top -= 1
+            node = cython.cast(_Node, stack[top])
+            index = node.depth
+            if node.hash_entries and not (shielded and index == 0):
+                found.extend(node.hash_entries)
+            if index == count:
+                if node.entries:
+                    found.extend(node.entries)
+                continue
+            child = None
+            if len(node.keys) <= SMALL_FANOUT:
+                span = ends[index] - starts[index]
+                for k in range(len(node.keys)):
+                    key = node.keys[k]
+                    if len(key) == span and (
+                        span == 0
+                        or PyUnicode_Tailmatch(
+                            topic, key, starts[index], ends[index], -1
+                        )
+                    ):
+                        child = node.kids[k]
+                        break
+            else:
+                child = node.children.get(topic[starts[index] : ends[index]])
+            if child is not None:
+                stack[top] = cython.cast(cython.pointer(PyObject), child)
+                top += 1
+            if node.plus is not None and not (shielded and index == 0):
+                stack[top] = cython.cast(cython.pointer(PyObject), node.plus)
+                top += 1
+        if not found:
+            return found
+        for i in range(len(found)):
+            if (cython.cast(_Entry, found[i])).captures:
+                return _results(found, topic.split("/"))
+        return _results(found, None)
+    else:
+        return _match(root, topic)
+
+
 @cython.cfunc
 @cython.inline
 def _push(stack: list, top: cython.Py_ssize_t, node: object) -> cython.Py_ssize_t:
@@ -248,7 +343,7 @@ def _in_order(found: list) -> cython.void:
 
 
 @cython.cfunc
-def _results(found: list, levels: list) -> list:
+def _results(found: list, levels: object) -> list:
     size: cython.Py_ssize_t = len(found)
     if size > 1:
         _in_order(found)
