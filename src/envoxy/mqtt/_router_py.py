@@ -343,7 +343,7 @@ def _in_order(found: list) -> cython.void:
 
 
 @cython.cfunc
-def _results(found: list, levels: object) -> list:
+def _results(found: list, levels: Any) -> list:
     size: cython.Py_ssize_t = len(found)
     if size > 1:
         _in_order(found)
