@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
@@ -227,5 +226,9 @@ def test_orm_sessions_through_pgsqlc(pg: str) -> None:
     with pgsqlc.sa_session() as session:
         assert session.execute(text("select 41 + 1")).scalar() == 42
     assert pgsqlc.sa_manager("main") is orm_session.get_manager("main")
-    before = dt.datetime.now()
-    assert before
+
+    @pgsqlc.sa_transactional("main")
+    def read(session: Any) -> int:
+        return int(session.execute(text("select 7")).scalar())
+
+    assert read() == 7
