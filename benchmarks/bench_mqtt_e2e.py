@@ -65,6 +65,14 @@ def _round(publisher: paho.Client, topic: str, counter: Counter) -> None:
         raise RuntimeError(f"only {counter.count} of {MESSAGES} messages arrived")
 
 
+def _measure(
+    benchmark: Any, publisher: paho.Client, topic: str, counter: Counter
+) -> None:
+    benchmark.group = "mqtt-e2e"
+    benchmark.extra_info["messages"] = MESSAGES
+    benchmark.pedantic(_round, args=(publisher, topic, counter), rounds=5, iterations=1)
+
+
 def test_e2e_envoxy(benchmark: Any, tmp_path: Path) -> None:
     topic = f"bench/{uuid.uuid4().hex[:8]}/envoxy"
     path = tmp_path / "envoxy.json"
@@ -78,11 +86,7 @@ def test_e2e_envoxy(benchmark: Any, tmp_path: Path) -> None:
     publisher = _client()
     time.sleep(0.3)
     try:
-        benchmark.group = "mqtt-e2e"
-        benchmark.extra_info["messages"] = MESSAGES
-        benchmark.pedantic(
-            _round, args=(publisher, topic, counter), rounds=5, iterations=1
-        )
+        _measure(benchmark, publisher, topic, counter)
     finally:
         publisher.loop_stop()
         publisher.disconnect()
@@ -104,11 +108,7 @@ def test_e2e_paho(benchmark: Any) -> None:
     publisher = _client()
     time.sleep(0.3)
     try:
-        benchmark.group = "mqtt-e2e"
-        benchmark.extra_info["messages"] = MESSAGES
-        benchmark.pedantic(
-            _round, args=(publisher, topic, counter), rounds=5, iterations=1
-        )
+        _measure(benchmark, publisher, topic, counter)
     finally:
         for client in (publisher, consumer):
             client.loop_stop()

@@ -16,6 +16,7 @@ from envoxy.cache import RedisCache
 from envoxy.exceptions import DatabaseException
 from envoxy.postgresql.client import Client as PgClient
 from envoxy.utils.config import Config
+from tests.concurrency import run_together
 from tests.faults import TcpProxy
 from tests.services import Service
 
@@ -44,19 +45,7 @@ def test_redis_backend_round_trip_and_single_flight(redis_cache: RedisCache) -> 
         gate.wait(5)
         return {"page": 1}
 
-    results: list[object] = []
-    threads = [
-        threading.Thread(
-            target=lambda: results.append(redis_cache.get_or_load(key, load, ttl=30))
-        )
-        for _ in range(8)
-    ]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.1)
-    gate.set()
-    for thread in threads:
-        thread.join()
+    results = run_together(8, lambda: redis_cache.get_or_load(key, load, ttl=30), gate)
     assert len(calls) == 1
     assert results == [{"page": 1}] * 8
     assert 0 < redis_cache.redis.pttl(key) <= 30_000

@@ -25,6 +25,7 @@ from envoxy.cache import (
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy.views.containers import Response
+from tests.concurrency import run_together
 
 
 def test_lru_evicts_least_recent_and_expires() -> None:
@@ -115,23 +116,13 @@ def test_concurrent_misses_load_once() -> None:
     store = CacheStore(MemoryBackend(), ttl=60)
     calls: list[int] = []
     gate = threading.Event()
-    results: list[Any] = []
 
     def slow() -> dict[str, int]:
         calls.append(1)
         gate.wait(5)
         return {"value": 42}
 
-    threads = [
-        threading.Thread(target=lambda: results.append(store.get_or_load("k", slow)))
-        for _ in range(16)
-    ]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.1)
-    gate.set()
-    for thread in threads:
-        thread.join()
+    results = run_together(16, lambda: store.get_or_load("k", slow), gate)
     assert len(calls) == 1
     assert results == [{"value": 42}] * 16
     results[0]["value"] = 0  # each caller got its own copy
@@ -141,26 +132,14 @@ def test_concurrent_misses_load_once() -> None:
 def test_followers_see_the_leaders_error() -> None:
     store = CacheStore(MemoryBackend(), ttl=60)
     gate = threading.Event()
-    errors: list[BaseException] = []
 
     def failing() -> None:
         gate.wait(5)
         raise LookupError("no such thing")
 
-    def call() -> None:
-        try:
-            store.get_or_load("k", failing)
-        except LookupError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.1)
-    gate.set()
-    for thread in threads:
-        thread.join()
+    errors = run_together(5, lambda: store.get_or_load("k", failing), gate)
     assert len(errors) == 5
+    assert all(isinstance(error, LookupError) for error in errors)
 
 
 class BrokenBackend:
