@@ -50,7 +50,7 @@ class _CType:
         return value
 
 
-char = uchar = p_char = void = int = uint = long = longlong = Py_ssize_t = bint = (
-    double
-) = _CType()
+char = uchar = p_char = void = int = uint = long = longlong = ulonglong = Py_ssize_t = (
+    bint
+) = double = _CType()
 Py_UCS4 = _CType()

@@ -106,7 +106,9 @@ def test_types_and_subclasses(impl: Any) -> None:
         router.add(None, "h")
 
 
-wide_names = st.sampled_from([f"n{i}" for i in range(30)] + ["", "a", "$x"])
+wide_names = st.sampled_from(
+    [f"n{i}" for i in range(30)] + ["", "a", "$x", "é", "€", "\U0001f600"]
+)
 
 
 @given(
@@ -136,3 +138,26 @@ def test_very_deep_topics(impl: Any) -> None:
     router.add("/".join(["+"] * 99) + "/{last}", "vars")
     assert router.match(deep) == [("exact", {}), ("hash", {}), ("vars", {"last": "l"})]
     assert router.match(deep + "/x") == [("hash", {})]
+
+
+def test_huge_node_finds_every_child_and_no_stranger(both: Any) -> None:
+    """Thousands of children (the compiled build's hash table, with collisions
+    and every string width) still find exactly their own child."""
+    keys = [f"k{i}" for i in range(3000)] + ["", "é", "€x", "\U0001f600", "k"]
+    probe = [f"root/{key}/leaf" for key in keys]
+    probe += ["root/k3000/leaf", "root/K1/leaf", "root/k1x/leaf", "root/ék/leaf"]
+    assert_builds_agree_with_paho(
+        both, [f"root/{key}/leaf" for key in keys] + ["root/+/leaf"], probe
+    )
+
+
+def test_many_handlers_on_one_topic(impl: Any) -> None:
+    """More hits than the compiled build collects in place: same answer, in
+    registration order, variables bound."""
+    router = impl.router.Router()
+    for index in range(50):
+        router.add("a/{x}/c" if index % 3 else "a/#", index)
+    found = router.match("a/b/c")
+    assert [handler for handler, _ in found] == list(range(50))
+    assert found[1] == (1, {"x": "b"})
+    assert found[0] == (0, {})

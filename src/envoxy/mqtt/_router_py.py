@@ -34,6 +34,17 @@ SHARE_PREFIX = "$share/"
 #: The params of a match without ``{var}`` levels (shared, read-only).
 NO_PARAMS: Any = MappingProxyType({})
 
+# PERF(router-*): C constants when compiled (no module-dict lookups in loops).
+#: Topics deeper than this take the generic path (the C span arrays' size).
+MAX_LEVELS = cython.declare(cython.Py_ssize_t, 64)
+#: Up to this many children are compared in place; more get a hash table.
+SMALL_FANOUT = cython.declare(cython.Py_ssize_t, 8)
+#: Matches collected in place; more handlers than this take the generic path.
+MAX_HITS = cython.declare(cython.Py_ssize_t, 32)
+FNV_OFFSET = cython.declare(cython.ulonglong, 0xCBF29CE484222325)
+FNV_PRIME = cython.declare(cython.ulonglong, 0x100000001B3)
+MASK64 = cython.declare(cython.ulonglong, 0xFFFFFFFFFFFFFFFF)
+
 
 @cython.cclass
 class _Entry:
@@ -65,6 +76,9 @@ class _Node:
     depth = cython.declare(cython.Py_ssize_t, visibility="public")
     keys = cython.declare(list, visibility="public")
     kids = cython.declare(list, visibility="public")
+    slot_keys = cython.declare(list, visibility="public")
+    slot_kids = cython.declare(list, visibility="public")
+    mask = cython.declare(cython.Py_ssize_t, visibility="public")
 
     def __init__(self, depth: int = 0) -> None:
         self.children = {}
@@ -76,6 +90,41 @@ class _Node:
         # while the fan-out is small.
         self.keys = []
         self.kids = []
+        # PERF(router-1000, router-100000): past SMALL_FANOUT, an open-addressed
+        # table hashed over characters, so a level is looked up in place
+        # (no substring object) -- compiled builds only.
+        self.slot_keys = []
+        self.slot_kids = []
+        self.mask = 0
+
+    def add_child(self, key: str, child: _Node) -> None:
+        """Link ``child`` under ``key`` in every index the match paths use."""
+        self.children[key] = child
+        self.keys.append(key)
+        self.kids.append(child)
+        if cython.compiled and len(self.keys) > SMALL_FANOUT:
+            if 2 * len(self.keys) > len(self.slot_keys):
+                self._rebuild_slots()
+            else:
+                self._place(key, child)
+
+    def _rebuild_slots(self) -> None:
+        capacity: cython.Py_ssize_t = 16
+        while capacity < 2 * len(self.keys):
+            capacity *= 2
+        self.slot_keys = [None] * capacity
+        self.slot_kids = [None] * capacity
+        self.mask = capacity - 1
+        k: cython.Py_ssize_t
+        for k in range(len(self.keys)):
+            self._place(self.keys[k], self.kids[k])
+
+    def _place(self, key: str, child: _Node) -> None:
+        slot: cython.Py_ssize_t = _span_hash(key, 0, len(key)) & self.mask
+        while self.slot_keys[slot] is not None:  # load <= 1/2: a free slot exists
+            slot = (slot + 1) & self.mask
+        self.slot_keys[slot] = key
+        self.slot_kids[slot] = child
 
 
 @cython.annotation_typing(False)
@@ -141,9 +190,8 @@ class Router:
             else:
                 child = node.children.get(level)
                 if child is None:
-                    child = node.children[level] = _Node(node.depth + 1)
-                    node.keys.append(level)
-                    node.kids.append(child)
+                    child = _Node(node.depth + 1)
+                    node.add_child(level, child)
                 node = child
         target = node.hash_entries if hashed else node.entries
         for existing in target:
@@ -231,10 +279,6 @@ def _match(root: _Node, topic: str) -> list:
     return _results(found, levels)
 
 
-MAX_LEVELS = 64
-SMALL_FANOUT = 8
-
-
 @cython.cfunc
 def _match_spans(root: _Node, topic: str) -> list:
     """Compiled fast path: levels as (start, end) spans of ``topic``; small
@@ -259,7 +303,11 @@ def _match_spans(root: _Node, topic: str) -> list:
         ends[count] = length
         count += 1
         shielded: cython.bint = length > 0 and topic[0] == "$"
-        found: list = []
+        # PERF(router-*): matched entries as borrowed pointers in a C array (the
+        # trie owns them and nothing here can run Python code that mutates it).
+        hits = cython.declare(cython.pointer(PyObject)[32])  # MAX_HITS
+        nhits: cython.Py_ssize_t = 0
+        entries: list
         top: cython.Py_ssize_t = 1
         stack[0] = cython.cast(cython.pointer(PyObject), root)
         node: _Node
@@ -267,20 +315,32 @@ def _match_spans(root: _Node, topic: str) -> list:
         span: cython.Py_ssize_t
         k: cython.Py_ssize_t
         key: str
+        key_or_none: object
         child: object
+        _probe: cython.Py_ssize_t
         while top:
             top -= 1
             node = cython.cast(_Node, stack[top])
             index = node.depth
             if node.hash_entries and not (shielded and index == 0):
-                found.extend(node.hash_entries)
+                entries = node.hash_entries
+                if nhits + len(entries) > MAX_HITS:
+                    return _match(root, topic)  # a crowd of handlers: generic path
+                for k in range(len(entries)):
+                    hits[nhits] = cython.cast(cython.pointer(PyObject), entries[k])
+                    nhits += 1
             if index == count:
                 if node.entries:
-                    found.extend(node.entries)
+                    entries = node.entries
+                    if nhits + len(entries) > MAX_HITS:
+                        return _match(root, topic)
+                    for k in range(len(entries)):
+                        hits[nhits] = cython.cast(cython.pointer(PyObject), entries[k])
+                        nhits += 1
                 continue
             child = None
+            span = ends[index] - starts[index]
             if len(node.keys) <= SMALL_FANOUT:
-                span = ends[index] - starts[index]
                 for k in range(len(node.keys)):
                     key = node.keys[k]
                     if len(key) == span and (
@@ -292,21 +352,66 @@ def _match_spans(root: _Node, topic: str) -> list:
                         child = node.kids[k]
                         break
             else:
-                child = node.children.get(topic[starts[index] : ends[index]])
+                k = _span_hash(topic, starts[index], ends[index]) & node.mask
+                for _probe in range(node.mask + 1):
+                    key_or_none = node.slot_keys[k]
+                    if key_or_none is None:
+                        break
+                    key = cython.cast(str, key_or_none)
+                    if len(key) == span and (
+                        span == 0
+                        or PyUnicode_Tailmatch(
+                            topic, key, starts[index], ends[index], -1
+                        )
+                    ):
+                        child = node.slot_kids[k]
+                        break
+                    k = (k + 1) & node.mask
             if child is not None:
                 stack[top] = cython.cast(cython.pointer(PyObject), child)
                 top += 1
             if node.plus is not None and not (shielded and index == 0):
                 stack[top] = cython.cast(cython.pointer(PyObject), node.plus)
                 top += 1
-        if not found:
-            return found
-        for i in range(len(found)):
-            if (cython.cast(_Entry, found[i])).captures:
-                return _results(found, topic.split("/"))
-        return _results(found, None)
+        # insertion sort by registration order: the usual handful of hits
+        current: _Entry
+        j: cython.Py_ssize_t
+        for i in range(1, nhits):
+            current = cython.cast(_Entry, hits[i])
+            j = i - 1
+            while j >= 0 and cython.cast(_Entry, hits[j]).seq > current.seq:
+                hits[j + 1] = hits[j]
+                j -= 1
+            hits[j + 1] = cython.cast(cython.pointer(PyObject), current)
+        out: list = [None] * nhits
+        for i in range(nhits):
+            current = cython.cast(_Entry, hits[i])
+            if current.fixed is not None:
+                out[i] = current.fixed
+            else:
+                out[i] = (
+                    current.handler,
+                    {
+                        name: topic[starts[pos] : ends[pos]]
+                        for pos, name in current.captures
+                    },
+                )
+        return out
     else:
         return _match(root, topic)
+
+
+@cython.cfunc
+@cython.inline
+def _span_hash(
+    text: str, start: cython.Py_ssize_t, end: cython.Py_ssize_t
+) -> cython.Py_ssize_t:
+    """FNV-1a over the code points of ``text[start:end]`` (no substring made)."""
+    h: cython.ulonglong = FNV_OFFSET
+    i: cython.Py_ssize_t
+    for i in range(start, end):
+        h = ((h ^ ord(text[i])) * FNV_PRIME) & MASK64
+    return cython.cast(cython.Py_ssize_t, (h ^ (h >> 29)) & 0x7FFFFFFFFFFFFFFF)
 
 
 @cython.cfunc
