@@ -19,6 +19,7 @@ CYTHON_MODULES: list[tuple[str, str]] = [
     ("envoxy.utils._encoder_c", "src/envoxy/utils/_encoder_py.py"),
     ("envoxy.db.orm._names_c", "src/envoxy/db/orm/_names_py.py"),
     ("envoxy.mqtt._router_c", "src/envoxy/mqtt/_router_py.py"),
+    ("envoxy.zeromq._codec_c", "src/envoxy/zeromq/_codec_py.py"),
 ]
 
 # boundscheck/wraparound keep Cython's safe defaults: these modules are

@@ -50,7 +50,12 @@ class _CType:
         return value
 
 
-char = uchar = p_char = void = int = uint = long = longlong = ulonglong = Py_ssize_t = (
-    bint
-) = double = _CType()
+char = uchar = p_char = p_uchar = void = int = uint = long = longlong = ulonglong = (
+    Py_ssize_t
+) = bint = double = _CType()
 Py_UCS4 = _CType()
+
+
+def address(value: Any) -> Any:
+    """Compiled: a C pointer. Uncompiled: never reached (compiled-only paths)."""
+    return value

@@ -25,6 +25,7 @@ HOT_PATHS: dict[str, str] = {
     "encoder": "envoxy.utils._encoder",
     "names": "envoxy.db.orm._names",
     "router": "envoxy.mqtt._router",
+    "zapata": "envoxy.zeromq._codec",
 }
 
 
@@ -79,4 +80,4 @@ def extension_status() -> dict[str, bool]:
     """Map each hot path to whether its compiled module is the one in use."""
     for name in HOT_PATHS:
         load(name)
-    return dict(_compiled)
+    return {name: _compiled[name] for name in HOT_PATHS}

@@ -1,0 +1,1 @@
+"""ZeroMQ with the Zapata envelope: ``zmqc`` (client) and the @on(zmq) server."""
