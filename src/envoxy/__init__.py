@@ -29,6 +29,7 @@ from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import Log, log
 from envoxy.views.containers import Response
 from envoxy.views.views import View
+from envoxy.zeromq.dispatcher import Dispatcher as zmqc
 
 try:
     __version__ = _version("envoxy")
@@ -57,4 +58,5 @@ __all__ = [
     "on",
     "pgsqlc",
     "redisc",
+    "zmqc",
 ]

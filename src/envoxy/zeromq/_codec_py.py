@@ -26,7 +26,9 @@ import os
 import time
 from typing import Any
 
-from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
+import orjson
+
+from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.zeromq.errors import ZapataEncodeError, ZapataError
 
 if cython.compiled:
@@ -51,6 +53,7 @@ __all__ = [
 ]
 
 USER_AGENT = "Envoxy Server"
+_loads = orjson.loads  # strict JSON, what envoxy_json_loads is
 REPLY_PERFORMATIVE = 7
 _MAX_PERFORMATIVE = 11
 
@@ -269,10 +272,12 @@ def _dumps(message: object) -> bytes:
 
 @cython.cfunc
 def _load_object(body: object, what: str) -> dict:
-    if not isinstance(body, (bytes, bytearray, memoryview, str)):
+    if type(body) is not bytes and not isinstance(
+        body, (bytes, bytearray, memoryview, str)
+    ):
         raise ZapataError(f"a Zapata {what} must be bytes, got {type(body).__name__}")
     try:
-        message = envoxy_json_loads(body)
+        message = _loads(body)
     except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
         raise ZapataError(f"a Zapata {what} is not valid JSON: {exc}") from None
     if type(message) is not dict:

@@ -1,0 +1,263 @@
+"""``zmqc``: Zapata requests to the ``zmq_servers`` of envoxy.json.
+
+``zmqc.get(server_key, url, params=None, payload=None, headers=None,
+future=False)`` (and ``post put patch delete head``) returns the reply dict
+(``status``, ``resource``, ``headers``, ``payload``), or a Future with
+``future=True``. A server that does not answer costs at most the server's
+``deadline_ms``, then ``NoSocketException`` (a 503 ``ValidationException``);
+a payload JSON cannot carry raises ``ZapataEncodeError`` before anything is
+sent. Importing this module loads neither pyzmq nor a socket.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from envoxy.constants import Performative
+from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.utils.singleton import Singleton
+from envoxy.zeromq.codec import encode_request, generate_headers
+from envoxy.zeromq.errors import NoSocketException, ZMQException
+
+__all__ = ["ZMQ", "Dispatcher", "NoSocketException", "ZMQException"]
+
+
+class ZMQ(Singleton):
+    """The process's Zapata clients, one per ``zmq_servers`` key."""
+
+    def __init__(self, servers: Mapping[str, Any] | None = None) -> None:
+        from envoxy.utils.config import Config
+        from envoxy.zeromq.client import ServerClient
+        from envoxy.zeromq.settings import parse_server, parse_workers
+
+        conf = Config.get("zmq_servers") if servers is None else servers
+        if not conf or not isinstance(conf, Mapping):
+            raise ConfigError("Error to find ZMQ Servers config")
+        self.workers = parse_workers(Config.get("zmq_workers"))
+        self.clients = {
+            key: ServerClient(parse_server(key, value, self.workers))
+            for key, value in conf.items()
+        }
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def client(self, server_key: str) -> Any:
+        found = self.clients.get(server_key)
+        if found is None:
+            raise ConfigError(
+                f"No configuration found for zmq server key: {server_key!r}"
+            )
+        return found
+
+    def executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.workers.executor_threads,
+                    thread_name_prefix="zmqc-worker",
+                )
+            return self._executor
+
+    def send(
+        self,
+        server_key: str,
+        performative: int,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+    ) -> dict[str, Any]:
+        client = self.client(server_key)
+        body = encode_request(url, performative, params, payload, headers)
+        return client.request(body, performative)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop the executor and close every socket (for shutdown and tests)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+        for client in self.clients.values():
+            client.close()
+
+
+def _request(
+    performative: Performative,
+    server_key: str,
+    url: str,
+    params: Any,
+    payload: Any,
+    headers: Any,
+    future: bool,
+) -> Any:
+    zmq = ZMQ.instance()
+    if future:
+        return zmq.executor().submit(
+            zmq.send, server_key, performative, url, params, payload, headers
+        )
+    return zmq.send(server_key, performative, url, params, payload, headers)
+
+
+def _check_bulk_item(index: int, item: Any) -> None:
+    where = f"bulk_requests[{index}]"
+    if not isinstance(item, Mapping):
+        raise ValidationException(f"{where} must be an object", code=0, status=400)
+    if not isinstance(item.get("server_key"), str):
+        raise ValidationException(
+            f"{where}.server_key is mandatory", code=0, status=400
+        )
+    performative = item.get("performative")
+    if not isinstance(performative, int) or not 0 <= int(performative) <= 11:
+        raise ValidationException(
+            f"{where}.performative must be a Performative", code=0, status=400
+        )
+    if not isinstance(item.get("url"), str):
+        raise ValidationException(f"{where}.url must be a string", code=0, status=400)
+
+
+class Dispatcher:
+    """The ``zmqc`` API (all static, as upstream)."""
+
+    @staticmethod
+    def initialize(servers: Mapping[str, Any] | None = None) -> ZMQ:
+        """Build the clients now (a bad ``zmq_servers`` fails here, loudly)."""
+        return ZMQ.instance(servers)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def instance() -> ZMQ:
+        return ZMQ.instance()  # type: ignore[no-any-return]
+
+    generate_headers = staticmethod(generate_headers)
+
+    @staticmethod
+    def get(
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+        future: bool = False,
+    ) -> Any:
+        return _request(
+            Performative.GET, server_key, url, params, payload, headers, future
+        )
+
+    @staticmethod
+    def post(
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+        future: bool = False,
+    ) -> Any:
+        return _request(
+            Performative.POST, server_key, url, params, payload, headers, future
+        )
+
+    @staticmethod
+    def put(
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+        future: bool = False,
+    ) -> Any:
+        return _request(
+            Performative.PUT, server_key, url, params, payload, headers, future
+        )
+
+    @staticmethod
+    def patch(
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+        future: bool = False,
+    ) -> Any:
+        return _request(
+            Performative.PATCH, server_key, url, params, payload, headers, future
+        )
+
+    @staticmethod
+    def delete(
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+        future: bool = False,
+    ) -> Any:
+        return _request(
+            Performative.DELETE, server_key, url, params, payload, headers, future
+        )
+
+    @staticmethod
+    def head(
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+        future: bool = False,
+    ) -> Any:
+        return _request(
+            Performative.HEAD, server_key, url, params, payload, headers, future
+        )
+
+    @staticmethod
+    def bulk_requests(request_list: list[Mapping[str, Any]]) -> list[Any]:
+        """Run the requests concurrently; replies in input order. Every item
+        is checked (``ValidationException``) before anything is sent."""
+        for index, item in enumerate(request_list):
+            _check_bulk_item(index, item)
+        if not request_list:
+            return []
+        zmq = ZMQ.instance()
+        futures: list[Future[Any]] = [
+            zmq.executor().submit(
+                zmq.send,
+                item["server_key"],
+                int(item["performative"]),
+                item["url"],
+                item.get("params"),
+                item.get("payload"),
+                item.get("headers"),
+            )
+            for item in request_list
+        ]
+        return [future.result() for future in futures]
+
+    @staticmethod
+    def validate_response(response: Any) -> Any:
+        """Upstream's check: ``None`` -> 503; a status other than 200/201 ->
+        ``ValidationException`` with the payload's ``text``/``code``."""
+        if response is None:
+            raise ValidationException("Service Unavailable", code=0, status=503)
+        status = response.get("status", 0)
+        payload = response.get("payload") or {}
+        if status not in (200, 201) and (
+            "elements" not in payload or "_id" not in payload
+        ):
+            raise ValidationException(
+                payload.get(
+                    "text",
+                    f"Resource error, code: {status}, {response.get('resource')}",
+                ),
+                code=payload.get("code", 0),
+                status=str(status),
+            )
+        return response
+
+    @staticmethod
+    def shutdown() -> None:
+        """Close every socket and the executor (the next call starts afresh)."""
+        existing = ZMQ._instance
+        ZMQ.reset_instance()
+        if existing is not None:
+            existing.close()

@@ -1,0 +1,124 @@
+"""``zmq_servers`` and ``zmq_workers``: what zmqc connects to and its limits.
+
+``{"zmq_servers": {"platform": {"host": "127.0.0.1", "port": 51997,
+"timeout_ms": 5000, "retries": 2, "backoff_ms": 100, "deadline_ms": 15000}},
+"zmq_workers": {"context_max_workers": 50, "thread_poll_executor_max_workers": 50}}``
+
+``host``/``port`` are upstream's keys (``bind: "tcp://host:port"`` works too);
+the timing keys are ours and optional. Every failure is bounded: one attempt
+waits at most ``timeout_ms``; idempotent performatives are retried up to
+``retries`` more times with doubling backoff from ``backoff_ms``; nothing goes
+on past ``deadline_ms`` after the call began.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from envoxy.exceptions import ConfigError
+
+__all__ = ["ServerSettings", "WorkerSettings", "parse_server", "parse_workers"]
+
+DEFAULT_TIMEOUT_MS = 5000
+DEFAULT_RETRIES = 2
+DEFAULT_BACKOFF_MS = 100
+DEFAULT_DEADLINE_MS = 15000
+MAX_BACKOFF_MS = 2000
+DEFAULT_POOL = 50
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    key: str
+    host: str
+    port: int
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+    retries: int = DEFAULT_RETRIES
+    backoff_ms: int = DEFAULT_BACKOFF_MS
+    deadline_ms: int = DEFAULT_DEADLINE_MS
+    pool_size: int = DEFAULT_POOL
+    cached_routes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return f"tcp://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    sockets_per_server: int = DEFAULT_POOL
+    executor_threads: int = DEFAULT_POOL
+
+
+def _positive_int(key: str, name: str, value: Any, minimum: int = 1) -> int:
+    try:
+        number = int(value)  # upstream configs carry numbers as strings too
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}.{name}: expected an integer, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{key}.{name}: must be at least {minimum}, got {number}")
+    return number
+
+
+def parse_workers(conf: Mapping[str, Any] | None) -> WorkerSettings:
+    conf = conf or {}
+    if not isinstance(conf, Mapping):
+        raise ConfigError("zmq_workers: expected an object")
+    return WorkerSettings(
+        sockets_per_server=_positive_int(
+            "zmq_workers",
+            "context_max_workers",
+            conf.get("context_max_workers", DEFAULT_POOL),
+        ),
+        executor_threads=_positive_int(
+            "zmq_workers",
+            "thread_poll_executor_max_workers",
+            conf.get("thread_poll_executor_max_workers", DEFAULT_POOL),
+        ),
+    )
+
+
+def parse_server(
+    key: str, conf: Mapping[str, Any], workers: WorkerSettings | None = None
+) -> ServerSettings:
+    """One ``zmq_servers`` entry; ``ConfigError`` naming the key when wrong."""
+    where = f"zmq_servers.{key}"
+    if not isinstance(conf, Mapping):
+        raise ConfigError(f"{where}: expected an object with host and port")
+    host, port = conf.get("host"), conf.get("port")
+    bind = conf.get("bind")
+    if bind and (host is None or port is None):
+        parts = urlsplit(str(bind))
+        if parts.scheme != "tcp" or not parts.hostname or parts.port is None:
+            raise ConfigError(f"{where}.bind: expected tcp://host:port, got {bind!r}")
+        host, port = parts.hostname, parts.port
+    if not host or port is None:
+        raise ConfigError(f"{where}: host and port must be provided")
+    cached = conf.get("cached_routes") or {}
+    if not isinstance(cached, Mapping):
+        raise ConfigError(f"{where}.cached_routes: expected an object")
+    workers = workers or WorkerSettings()
+    return ServerSettings(
+        key=key,
+        host=str(host),
+        port=_positive_int(where, "port", port),
+        timeout_ms=_positive_int(
+            where, "timeout_ms", conf.get("timeout_ms", DEFAULT_TIMEOUT_MS)
+        ),
+        retries=_positive_int(
+            where, "retries", conf.get("retries", DEFAULT_RETRIES), minimum=0
+        ),
+        backoff_ms=_positive_int(
+            where, "backoff_ms", conf.get("backoff_ms", DEFAULT_BACKOFF_MS), minimum=0
+        ),
+        deadline_ms=_positive_int(
+            where, "deadline_ms", conf.get("deadline_ms", DEFAULT_DEADLINE_MS)
+        ),
+        pool_size=_positive_int(
+            where, "pool_size", conf.get("pool_size", workers.sockets_per_server)
+        ),
+        cached_routes=dict(cached),
+    )
