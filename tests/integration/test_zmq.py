@@ -411,3 +411,66 @@ def test_server_stop_waits_for_in_flight_requests() -> None:
     stopping.join(10)
     assert results == [True]
     req.close(linger=0)
+
+
+def test_cached_routes_like_upstream(
+    raw_router: Any, client: Any, tmp_path: Path
+) -> None:
+    from envoxy.cache.config import reset_default_store
+    from envoxy.utils.config import Config
+
+    reply = {"status": 200, "resource": "/v3/data-layer/cards/1", "payload": {"n": 1}}
+    router = raw_router(lambda f: [*f[:-1], json.dumps(reply).encode()])
+    conf = tmp_path / "envoxy.json"
+    conf.write_text(json.dumps({"cache": {"backend": "memory"}}))
+    Config.configure(conf, environ={})
+    reset_default_store()
+    try:
+        client(
+            raw={
+                "host": "127.0.0.1",
+                "port": router.port,
+                "cached_routes": {"0:/v3/data-layer/cards": {"ttl": 60}},
+                **FAST,
+            }
+        )
+        first = zmqc.get("raw", "/v3/data-layer/cards/1")
+        assert zmqc.get("raw", "/v3/data-layer/cards/1") == first
+        assert len(router.received) == 1  # the second came from the cache
+        zmqc.get("raw", "/v3/data-layer/cards/1", headers={"X-No-Cache": "1"})
+        zmqc.get("raw", "/v3/data-layer/cards/1", params={"other": 1})
+        zmqc.get("raw", "/v3/data-layer/other/1")  # not a cached route
+        assert len(router.received) == 4
+        zmqc.post("raw", "/v3/data-layer/cards/1")  # a POST is its own route
+        assert len(router.received) == 5
+    finally:
+        Config.reset()
+        reset_default_store()
+
+
+def test_serve_zmq_views_from_config(client: Any) -> None:
+    from envoxy.exceptions import ConfigError
+    from envoxy.zeromq.views import serve_zmq_views
+
+    @on(endpoint="/v3/echo/{word}", protocols=["zmq"])
+    class Echo(View):
+        def get(self, request: Any, word: str) -> Any:
+            return [word]
+
+    @on(endpoint="/http-only", protocols=["http"])
+    class HttpOnly(View):
+        def get(self, request: Any) -> Any:
+            return {}
+
+    assert serve_zmq_views([HttpOnly()], {}) is None
+    with pytest.raises(ConfigError, match="zmq_server.bind"):
+        serve_zmq_views([Echo()], {})
+    server = serve_zmq_views([Echo(), HttpOnly()], {"bind": "tcp://127.0.0.1:0"})
+    try:
+        port = int(server.address.rsplit(":", 1)[1])
+        client(me={"host": "127.0.0.1", "port": port, **FAST})
+        reply = zmqc.get("me", "/v3/echo/hi")
+        assert reply["payload"] == {"elements": ["hi"], "size": 1}
+        assert zmqc.get("me", "/http-only")["status"] == 404
+    finally:
+        assert server.stop(5)

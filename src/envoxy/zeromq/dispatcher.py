@@ -72,7 +72,22 @@ class ZMQ(Singleton):
     ) -> dict[str, Any]:
         client = self.client(server_key)
         body = encode_request(url, performative, params, payload, headers)
-        return client.request(body, performative)  # type: ignore[no-any-return]
+        route = _cached_route(client.settings, performative, url, headers)
+        if route is None:
+            return client.request(body, performative)  # type: ignore[no-any-return]
+        from envoxy.cache.config import default_store
+
+        store = default_store()
+        key = store.key(url, int(performative), params)
+        cached = store.get_value(key)
+        if cached:
+            return cached  # type: ignore[no-any-return]
+        reply: dict[str, Any] = client.request(body, performative)
+        if 200 <= _int_or_zero(reply.get("status")) < 300:
+            store.set_value(key, reply, float(route.get("ttl", 3600)))
+        else:
+            store.set_value(key, reply, float(route.get("error_ttl", 60)))
+        return reply
 
     def close(self) -> None:
         """Stop the executor and close every socket (for shutdown and tests)."""
@@ -82,6 +97,36 @@ class ZMQ(Singleton):
             executor.shutdown(wait=True)
         for client in self.clients.values():
             client.close()
+
+
+def _int_or_zero(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _cached_route(
+    settings: Any, performative: int, url: str, headers: Any
+) -> Mapping[str, Any] | None:
+    """Upstream's routed cache: ``cached_routes`` of the server, keyed
+    ``"<performative>:<first 3 path segments>"``, on only when envoxy.json has
+    a ``cache`` section; an ``X-No-Cache`` header (other than ``False``)
+    skips it."""
+    if not settings.cached_routes:
+        return None
+    from envoxy.utils.config import Config
+
+    if not Config.get("cache"):
+        return None
+    if headers:
+        no_cache = dict(headers).get("X-No-Cache")
+        if no_cache is not None and no_cache != "False":
+            return None
+    route = settings.cached_routes.get(
+        f"{int(performative)}:{'/'.join(url.split('/')[:4])}"
+    )
+    return route if isinstance(route, Mapping) else None
 
 
 def _request(
