@@ -463,7 +463,7 @@ def test_serve_zmq_views_from_config(client: Any) -> None:
             return {}
 
     assert serve_zmq_views([HttpOnly()], {}) is None
-    with pytest.raises(ConfigError, match="zmq_server.bind"):
+    with pytest.raises(ConfigError, match=r"zmq_server\.bind"):
         serve_zmq_views([Echo()], {})
     server = serve_zmq_views([Echo(), HttpOnly()], {"bind": "tcp://127.0.0.1:0"})
     try:
