@@ -146,6 +146,28 @@ def _request(
     return zmq.send(server_key, performative, url, params, payload, headers)
 
 
+def _verb(performative: Performative) -> Any:
+    """``zmqc.<verb>(server_key, url, params=None, payload=None, headers=None,
+    future=False)`` for one performative (upstream's signature)."""
+
+    def call(
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Any = None,
+        future: bool = False,
+    ) -> Any:
+        return _request(performative, server_key, url, params, payload, headers, future)
+
+    call.__name__ = call.__qualname__ = performative.name.lower()
+    call.__doc__ = (
+        f"Send a {performative.name} Zapata request; the reply dict (a Future "
+        "with future=True)."
+    )
+    return staticmethod(call)
+
+
 def _check_bulk_item(index: int, item: Any) -> None:
     where = f"bulk_requests[{index}]"
     if not isinstance(item, Mapping):
@@ -177,83 +199,12 @@ class Dispatcher:
 
     generate_headers = staticmethod(generate_headers)
 
-    @staticmethod
-    def get(
-        server_key: str,
-        url: str,
-        params: Any = None,
-        payload: Any = None,
-        headers: Any = None,
-        future: bool = False,
-    ) -> Any:
-        return _request(
-            Performative.GET, server_key, url, params, payload, headers, future
-        )
-
-    @staticmethod
-    def post(
-        server_key: str,
-        url: str,
-        params: Any = None,
-        payload: Any = None,
-        headers: Any = None,
-        future: bool = False,
-    ) -> Any:
-        return _request(
-            Performative.POST, server_key, url, params, payload, headers, future
-        )
-
-    @staticmethod
-    def put(
-        server_key: str,
-        url: str,
-        params: Any = None,
-        payload: Any = None,
-        headers: Any = None,
-        future: bool = False,
-    ) -> Any:
-        return _request(
-            Performative.PUT, server_key, url, params, payload, headers, future
-        )
-
-    @staticmethod
-    def patch(
-        server_key: str,
-        url: str,
-        params: Any = None,
-        payload: Any = None,
-        headers: Any = None,
-        future: bool = False,
-    ) -> Any:
-        return _request(
-            Performative.PATCH, server_key, url, params, payload, headers, future
-        )
-
-    @staticmethod
-    def delete(
-        server_key: str,
-        url: str,
-        params: Any = None,
-        payload: Any = None,
-        headers: Any = None,
-        future: bool = False,
-    ) -> Any:
-        return _request(
-            Performative.DELETE, server_key, url, params, payload, headers, future
-        )
-
-    @staticmethod
-    def head(
-        server_key: str,
-        url: str,
-        params: Any = None,
-        payload: Any = None,
-        headers: Any = None,
-        future: bool = False,
-    ) -> Any:
-        return _request(
-            Performative.HEAD, server_key, url, params, payload, headers, future
-        )
+    get = _verb(Performative.GET)
+    post = _verb(Performative.POST)
+    put = _verb(Performative.PUT)
+    patch = _verb(Performative.PATCH)
+    delete = _verb(Performative.DELETE)
+    head = _verb(Performative.HEAD)
 
     @staticmethod
     def bulk_requests(request_list: list[Mapping[str, Any]]) -> list[Any]:
