@@ -25,7 +25,7 @@ $(PY):
 
 # Compiled modules are required here: a failed compile must not pass silently.
 install: $(PY)
-	ENVOXY_REQUIRE_EXTENSIONS=1 $(PY) -m pip install --quiet -e '.[test]'
+	ENVOXY_REQUIRE_EXTENSIONS=1 $(PY) -m pip install --quiet -e '.[test]' -e vendors/envoxyd
 
 run: install
 	$(PY) examples/hello/app.py --port $(PORT)
@@ -53,7 +53,7 @@ bench-gate: bench
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy src
+	$(PY) -m mypy src vendors/envoxyd/src
 
 format:
 	$(PY) -m ruff format .

@@ -14,7 +14,7 @@ from envoxy._speedups import extension_status
 from envoxy.celery.client import Client as celeryc
 from envoxy.constants import Performative
 from envoxy.couchdb.dispatcher import CouchDBDispatcher as couchdbc
-from envoxy.decorators import log_event, on
+from envoxy.decorators import auth_required, log_event, on
 from envoxy.exceptions import (
     ConfigError,
     DatabaseException,
@@ -46,6 +46,7 @@ __all__ = [
     "Response",
     "ValidationException",
     "View",
+    "auth_required",
     "cache",
     "celeryc",
     "couchdbc",

@@ -9,10 +9,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from envoxy.auth.decorators import auth_anonymous_allowed, auth_required
 from envoxy.cache.decorator import CacheDecorator as cache
 from envoxy.utils.logs import log
 
-__all__ = ["cache", "log_event", "on"]
+__all__ = ["auth_anonymous_allowed", "auth_required", "cache", "log_event", "on"]
 
 C = TypeVar("C", bound=type)
 F = TypeVar("F", bound=Callable[..., Any])

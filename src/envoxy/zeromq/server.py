@@ -151,6 +151,10 @@ class ZapataServer:
         return drained
 
     @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
     def in_flight(self) -> int:
         return self._busy
 

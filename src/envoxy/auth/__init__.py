@@ -1,0 +1,1 @@
+"""Authentication for views: ``@auth_required(roles=[...])`` and its backends."""

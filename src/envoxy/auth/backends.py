@@ -1,0 +1,195 @@
+"""Auth backends: a user plugin (upstream's contract) or the built-in JWT one.
+
+Plugin: ``"plugins": {"auth": "/path/dir"}`` where ``dir/auth.py`` defines
+``Auth`` with ``authenticate(request, topic, **kwargs)`` (and ``anonymous``),
+returning a dict of extra view keyword arguments (or nothing) and raising to
+deny. JWT: ``"auth": {"jwt": {"secret": "..." | "public_key": "PEM" |
+"public_key_file": "path", "algorithms": ["HS256"], "audience": "...",
+"issuer": "...", "roles_claim": "roles", "leeway": 0}}``: a bearer token is
+required (401 when missing, malformed, expired, or for another audience or
+issuer), its roles must include one of the route's (403 otherwise); the view
+receives the claims as ``claims=``. No backend configured: routes that need
+one fail the boot (``require_backend``), never serve unauthenticated.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from envoxy.exceptions import ConfigError, ValidationException
+
+__all__ = [
+    "AuthBackendMixin",
+    "JwtBackend",
+    "backend",
+    "get_auth_module",
+    "get_topic",
+    "require_backend",
+    "reset_backend",
+]
+
+_TYPED_VARIABLE = re.compile(r"{(?P<all>(?P<var>[^:}]+):(?P<type>[^}]+))}")
+_lock = threading.Lock()
+_chosen: Any = None
+
+
+def get_topic(endpoint: str) -> str:
+    """``/v3/cards/{id:int}`` -> ``/v3/cards/{id}`` (what plugins receive)."""
+    return _TYPED_VARIABLE.sub(lambda m: "{" + m["var"] + "}", endpoint or "")
+
+
+def unauthorized(message: str) -> ValidationException:
+    return ValidationException(message, code=401, status=401)
+
+
+class JwtBackend:
+    """Bearer JWTs checked with PyJWT (HS256/384/512, RS256/384/512, ES256...)."""
+
+    def __init__(self, conf: Mapping[str, Any]) -> None:
+        import jwt  # PyJWT, loaded only when JWT auth is configured
+
+        self._jwt = jwt
+        self.algorithms = list(conf.get("algorithms") or ["HS256"])
+        key = conf.get("secret") or conf.get("public_key")
+        if not key and conf.get("public_key_file"):
+            key = Path(str(conf["public_key_file"])).read_text()
+        if not key:
+            raise ConfigError("auth.jwt: set secret, public_key or public_key_file")
+        self._key = key
+        self.audience = conf.get("audience")
+        self.issuer = conf.get("issuer")
+        self.roles_claim = str(conf.get("roles_claim", "roles"))
+        self.leeway = float(conf.get("leeway", 0))
+
+    def claims(self, request: Any) -> dict[str, Any]:
+        header = request.headers.get("Authorization", "") if request is not None else ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized("Missing bearer token")
+        try:
+            return self._jwt.decode(  # type: ignore[no-any-return]
+                token.strip(),
+                self._key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp"]},
+            )
+        except self._jwt.ExpiredSignatureError:
+            raise unauthorized("Token expired") from None
+        except self._jwt.InvalidAudienceError:
+            raise unauthorized("Token not meant for this service") from None
+        except self._jwt.InvalidIssuerError:
+            raise unauthorized("Token from an unknown issuer") from None
+        except self._jwt.PyJWTError:
+            raise unauthorized("Invalid token") from None
+
+    def roles_of(self, claims: Mapping[str, Any]) -> set[str]:
+        value = claims.get(self.roles_claim) or []
+        if isinstance(value, str):
+            return set(value.split())
+        if isinstance(value, Iterable):
+            return {str(v) for v in value}
+        return set()
+
+    def authenticate(
+        self, request: Any, topic: str = "", **kwargs: Any
+    ) -> dict[str, Any]:
+        claims = self.claims(request)
+        roles = kwargs.get("roles") or []
+        if roles and not self.roles_of(claims) & set(roles):
+            raise ValidationException("Forbidden: missing role", code=403, status=403)
+        return {"claims": claims}
+
+    def anonymous(self, request: Any, topic: str = "", **kwargs: Any) -> dict[str, Any]:
+        """Claims when a valid token came, nothing when none did; a bad token
+        is still refused."""
+        if request is None or not request.headers.get("Authorization"):
+            return {"claims": None}
+        return {"claims": self.claims(request)}
+
+
+def get_auth_module(module_name: str | None = None) -> Any:
+    """Upstream's loader: the ``auth`` plugin directory's ``Auth`` class (or the
+    named module); ``None`` when no plugin is configured."""
+    from envoxy.utils.config import Config
+
+    plugins = Config.get("plugins") or {}
+    folder = plugins.get("auth") if isinstance(plugins, Mapping) else None
+    if not folder:
+        return None
+    folder = str(folder)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    if module_name:
+        return importlib.import_module(module_name)
+    try:
+        return importlib.import_module("auth").Auth
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"plugins.auth: {folder}/auth.py with an Auth class: {exc}"
+        ) from exc
+
+
+def backend() -> Any:
+    """The process's backend: the plugin's ``Auth()`` if configured, else JWT,
+    else ``None``."""
+    global _chosen
+    with _lock:
+        if _chosen is None:
+            from envoxy.utils.config import Config
+
+            plugin = get_auth_module()
+            if plugin is not None:
+                _chosen = plugin()
+            else:
+                conf = (Config.get("auth") or {}).get("jwt")
+                _chosen = JwtBackend(conf) if conf else False
+        return _chosen or None
+
+
+def reset_backend() -> None:
+    """Forget the chosen backend (tests, reconfiguration)."""
+    global _chosen
+    with _lock:
+        _chosen = None
+
+
+def require_backend(where: str) -> None:
+    """Boot check for a route that needs auth: ``ConfigError`` without a backend."""
+    if backend() is None:
+        raise ConfigError(
+            f"{where} uses @auth_required but no auth backend is configured: set "
+            "auth.jwt in envoxy.json or plugins.auth to a folder with auth.py"
+        )
+
+
+class AuthBackendMixin:
+    """Upstream's mixin: ``authenticate``/``anonymous`` through the backend."""
+
+    def authenticate(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        chosen = backend()
+        if chosen is None:
+            raise ConfigError("no auth backend is configured")
+        return chosen.authenticate(
+            request, topic=get_topic(kwargs.get("endpoint", "")), **kwargs
+        )
+
+    def anonymous(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        chosen = backend()
+        if chosen is None:
+            raise ConfigError("no auth backend is configured")
+        return chosen.anonymous(
+            request, topic=get_topic(kwargs.get("endpoint", "")), **kwargs
+        )
+
+    @property
+    def AuthorizationException(self) -> Any:
+        return getattr(backend(), "exception", Exception)

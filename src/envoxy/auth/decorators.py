@@ -1,0 +1,50 @@
+"""``@auth_required(roles=[...])`` and ``@auth_anonymous_allowed()`` on view methods.
+
+The backend (envoxy.auth.backends) runs before the view; a dict it returns is
+merged into the view's keyword arguments. Decorated methods are marked so the
+HTTP routes check at boot that a backend exists.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from envoxy.auth.backends import AuthBackendMixin
+
+__all__ = ["AUTH_MARK", "auth_anonymous_allowed", "auth_required"]
+
+AUTH_MARK = "__envoxy_auth__"
+_mixin = AuthBackendMixin()
+
+
+def _guard(
+    kind: str, options: dict[str, Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            kwargs.update(options)
+            check = _mixin.authenticate if kind == "required" else _mixin.anonymous
+            extra = check(request, *args, **kwargs)
+            if isinstance(extra, dict):
+                kwargs.update(extra)
+            return func(view, request, *args, **kwargs)  # options too, as upstream
+
+        setattr(wrapper, AUTH_MARK, kind)
+        return wrapper
+
+    return decorate
+
+
+def auth_required(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Refuse the request unless the backend authenticates it (401/403)."""
+    return _guard("required", options)
+
+
+def auth_anonymous_allowed(
+    **options: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let anonymous requests through; authenticated ones get their claims."""
+    return _guard("anonymous", options)

@@ -1,0 +1,98 @@
+"""``EnvoxyApp``: the WSGI application serving ``@on(protocols=["http"])`` views.
+
+Per request: match the path (compiled router), build a Werkzeug ``Request``
+(lazy: nothing is parsed until a view asks), call the view method as
+``view.get(request, **variables, endpoint=...)``, turn what it returns into a
+``Response``. A dict, a list, ``None`` (204), a ``Response``, or a
+``(body, status[, headers])`` tuple all work. Nothing a request does can
+escape as an exception: errors become JSON replies (envoxy.http.errors).
+One log line per request (INFO): method, path, status, milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from envoxy.http.errors import error_response, plain_error
+from envoxy.http.routes import HttpRoutes, MethodNotAllowed, NotFound
+from envoxy.utils.logs import Log
+from envoxy.views.containers import Response
+
+__all__ = ["EnvoxyApp", "EnvoxyRequest", "to_response"]
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+_INFO = Log.INFO
+
+
+class EnvoxyRequest(Request):
+    """Werkzeug's request; a body over ``max_content_length`` is a 413."""
+
+    max_content_length = MAX_BODY_BYTES
+
+
+def to_response(result: Any) -> Response:
+    """What a view returned, as a ``Response``."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, tuple) and 2 <= len(result) <= 3:
+        body, status, *headers = result
+        return Response(body, status=status, headers=headers[0] if headers else None)
+    if result is None:
+        return Response(None, status=204)
+    return Response(result)
+
+
+class EnvoxyApp:
+    """``app = EnvoxyApp(views)``; ``app(environ, start_response)`` per WSGI."""
+
+    def __init__(
+        self,
+        views: Iterable[Any] = (),
+        extra_routes: dict[str, dict[str, Callable[..., Any]]] | None = None,
+    ) -> None:
+        self.routes = HttpRoutes()
+        for endpoint, handlers in (extra_routes or {}).items():
+            self.routes.add(endpoint, handlers)
+        for view in views:
+            self.routes.add_view(view)
+        self.in_flight = 0
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Any:
+        started = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO") or "/"
+        self.in_flight += 1
+        try:
+            response = self._respond(method, path, environ)
+        finally:
+            self.in_flight -= 1
+        if Log.is_gte_log_level(_INFO):
+            Log.info(
+                f"{method} {path} {response.status_code} "
+                f"{(time.perf_counter() - started) * 1000:.2f}ms"
+            )
+        body = response(environ, start_response)
+        return [] if method == "HEAD" else body
+
+    def _respond(self, method: str, path: str, environ: dict[str, Any]) -> Response:
+        try:
+            handler, arguments = self.routes.resolve(method, path)
+        except NotFound:
+            return plain_error(404, f"Resource not found: {path}")
+        except MethodNotAllowed as refused:
+            allow = ", ".join([*refused.allowed, "OPTIONS"])
+            if method == "OPTIONS":
+                return Response(None, status=204, headers={"Allow": allow})
+            return plain_error(
+                405, f"Method {method} not allowed", headers={"Allow": allow}
+            )
+        try:
+            return to_response(handler(EnvoxyRequest(environ), **arguments))
+        except Exception as exc:  # every failure becomes a reply
+            return error_response(exc)

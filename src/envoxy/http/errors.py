@@ -1,0 +1,70 @@
+"""Error replies: every failure becomes a JSON answer, never a dead worker.
+
+``ValidationException`` -> its status (412 by default) with
+``{"code": n, "error": "<msg> :: ELRC(<ref>)"}`` and ``X-Error: <code>``;
+Werkzeug's HTTP errors (a malformed JSON body, a body too large) -> their
+status, same shape; anything else -> 500, same shape, the traceback logged
+once under the same ``ELRC`` reference the client sees.
+"""
+
+from __future__ import annotations
+
+import traceback
+import uuid
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+
+from envoxy.exceptions import ValidationException
+from envoxy.utils.logs import Log
+from envoxy.views.containers import Response
+
+__all__ = ["error_response", "plain_error"]
+
+
+def plain_error(
+    status: int,
+    message: str,
+    code: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A JSON error without a traceback (404, 405...)."""
+    code = status if code is None else code
+    return Response(
+        {"code": code, "error": message},
+        status=status,
+        headers={"X-Error": str(code), **(headers or {})},
+    )
+
+
+def _status(value: Any) -> int:
+    try:
+        status = int(value)
+    except (TypeError, ValueError):
+        return 500
+    return status if 100 <= status <= 599 else 500
+
+
+def error_response(exc: BaseException) -> Response:
+    """The reply for an exception raised by a view (or while reading its request)."""
+    ref = str(uuid.uuid4())
+    if isinstance(exc, ValidationException):
+        status, code = _status(exc.status), exc.code
+    elif isinstance(exc, HTTPException):
+        status, code = _status(exc.code), exc.code
+        message = exc.description or exc.name
+        return plain_error(status, f"{message} :: ELRC({ref})", code)
+    else:
+        status, code = 500, 0
+    if status == 204:  # upstream: a 204 "error" carries its message in a header
+        return Response(
+            None, status=204, headers={"X-Error": str(code), "X-Error-Msg": str(exc)}
+        )
+    if status >= 500:
+        trace = "".join(traceback.format_exception(exc))
+        Log.error(f"ELRC({ref}) - Traceback: {trace}")
+    if isinstance(exc, ValidationException):
+        message = str(exc)
+    else:  # never show a client an internal exception's text (it may hold secrets)
+        message = "Internal Server Error"
+    return plain_error(status, f"{message} :: ELRC({ref})", code)

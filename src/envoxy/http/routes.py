@@ -1,0 +1,147 @@
+"""HTTP routes of ``@on(protocols=["http"])`` views, matched by the compiled router.
+
+The path is matched level by level (cost flat in the number of routes), in
+registration order; the first route whose variables convert and which has
+the request's method wins. A path no route matches is a 404; one that matches
+only routes without the method is a 405 with ``Allow``. ``HEAD`` runs ``get``
+(the body is dropped later); ``OPTIONS`` answers with ``Allow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from envoxy import _speedups
+from envoxy.auth.backends import require_backend
+from envoxy.auth.decorators import AUTH_MARK
+from envoxy.exceptions import ConfigError
+from envoxy.http.converters import NoMatch, Segment, parse_endpoint
+from envoxy.views.views import route_of
+
+__all__ = ["HTTP_METHODS", "HttpRoutes", "MethodNotAllowed", "NotFound", "Route"]
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+class NotFound(LookupError):
+    """No route for this path."""
+
+
+class MethodNotAllowed(LookupError):
+    """Routes exist for this path, none with this method."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(", ".join(allowed))
+        self.allowed = allowed
+
+
+class Route:
+    """One view's endpoint: its variable segments and method handlers."""
+
+    __slots__ = ("endpoint", "handlers", "segments", "view")
+
+    def __init__(self, endpoint: str, view: Any, segments: tuple[Segment, ...]) -> None:
+        self.endpoint = endpoint
+        self.view = view
+        self.segments = segments
+        self.handlers: dict[str, Callable[..., Any]] = {
+            name.upper(): getattr(view, name)
+            for name in HTTP_METHODS
+            if callable(getattr(view, name, None))
+        }
+
+    def arguments(self, path: str) -> dict[str, Any]:
+        """The converted ``{name: value}`` of ``path``; ``NoMatch`` if one fails."""
+        if not self.segments:
+            return {"endpoint": self.endpoint}
+        levels = path.split("/")
+        found: dict[str, Any] = {}
+        for segment in self.segments:
+            text = (
+                "/".join(levels[segment.index :])
+                if segment.rest
+                else levels[segment.index]
+            )
+            found[segment.name] = segment.convert(text)
+        found["endpoint"] = self.endpoint  # upstream passes the raw endpoint too
+        return found
+
+
+class HttpRoutes:
+    """The HTTP routes of a set of views."""
+
+    def __init__(self, views: Iterable[Any] = ()) -> None:
+        self._router = _speedups.load("router").Router()
+        self.routes: list[Route] = []
+        for view in views:
+            self.add_view(view)
+
+    def add_view(self, view: Any) -> bool:
+        """Route ``view`` when its ``@on`` lists ``http``; whether it did."""
+        meta = route_of(view)
+        if "http" not in (meta.get("protocols") or []):
+            return False
+        endpoint = meta.get("endpoint")
+        if not isinstance(endpoint, str):
+            raise ConfigError(f"{type(view).__name__}: @on(...) needs endpoint=")
+        pattern, segments = parse_endpoint(endpoint)
+        route = Route(endpoint, view, segments)
+        if not route.handlers:
+            raise ConfigError(
+                f"{type(view).__name__} is an HTTP view without a get, post, put,"
+                " patch or delete method"
+            )
+        for method, handler in route.handlers.items():
+            if getattr(handler, AUTH_MARK, None):
+                require_backend(f"{type(view).__name__}.{method.lower()}")
+        self._router.add(pattern, route)
+        self.routes.append(route)
+        if "http" not in getattr(view, "protocols", ["http"]):
+            view.protocols.append("http")
+        return True
+
+    def add(self, endpoint: str, handlers: dict[str, Callable[..., Any]]) -> None:
+        """A route outside any view (``/_health``): ``{"GET": fn(request)}``."""
+        holder = type(
+            "Handlers", (), {k.lower(): staticmethod(v) for k, v in handlers.items()}
+        )
+        pattern, segments = parse_endpoint(endpoint)
+        route = Route(endpoint, holder(), segments)
+        self._router.add(pattern, route)
+        self.routes.append(route)
+
+    def resolve(
+        self, method: str, path: str
+    ) -> tuple[Callable[..., Any], dict[str, Any]]:
+        """The handler and keyword arguments for a request; ``NotFound`` or
+        ``MethodNotAllowed`` otherwise."""
+        wanted = "GET" if method == "HEAD" else method
+        allowed: list[str] = []
+        for route, _ in self._router.match(path):
+            try:
+                arguments = route.arguments(path)
+            except NoMatch:
+                continue
+            handler = route.handlers.get(wanted)
+            if handler is not None:
+                return handler, arguments
+            allowed.extend(m for m in route.handlers if m not in allowed)
+        if allowed:
+            if "GET" in allowed:
+                allowed.append("HEAD")
+            raise MethodNotAllowed(sorted(allowed))
+        raise NotFound(path)
+
+    def allowed(self, path: str) -> list[str]:
+        """Methods some route offers for ``path`` (for ``OPTIONS``)."""
+        methods: set[str] = set()
+        for route, _ in self._router.match(path):
+            try:
+                route.arguments(path)
+            except NoMatch:
+                continue
+            methods.update(route.handlers)
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods | {"OPTIONS"}) if methods else []

@@ -1,0 +1,1 @@
+"""envoxyd: serve envoxy services on uWSGI (``envoxyd --http :8080 --set conf=...``)."""

@@ -1,0 +1,150 @@
+"""Booting a service in a uWSGI worker: config, views, connectors, the WSGI app.
+
+Order (upstream's, without its mandatory auth call): the config (``--set
+conf=``), ``modules`` (files whose ``__loader__`` lists View classes) or
+``packages`` (``<pkg>.loader.__loader__``), the ORM listeners, Celery when
+``amqp_servers`` is set, the HTTP app with ``/_health`` and
+``/_health/ready``, MQTT subscriptions for MQTT views, ``zmqc`` when
+``zmq_servers`` is set and a Zapata server for ZeroMQ views. Every problem is
+a ``ConfigError`` naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from envoxy.exceptions import ConfigError
+from envoxy.utils.config import Config
+
+__all__ = ["build_application", "load_config", "load_views", "option"]
+
+
+def option(name: str) -> str | None:
+    """A ``--set name=value`` of the running uWSGI (``None`` outside uWSGI)."""
+    try:
+        import uwsgi  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    value = uwsgi.opt.get(name)
+    if isinstance(value, list):
+        value = value[-1]
+    if isinstance(value, bytes):
+        return value.decode()
+    return value  # type: ignore[no-any-return]
+
+
+def load_config(conf: str | None, mode: str | None) -> dict[str, Any]:
+    """The service config; ``conf`` is required unless ``mode=test``."""
+    if conf:
+        if not Path(conf).is_file():
+            raise ConfigError(f"--set conf={conf}: no such file")
+        return Config.configure(os.path.abspath(conf))
+    if mode == "test":
+        return Config.configure()
+    if os.environ.get("ENVOXY_CONF"):
+        return Config.configure()
+    raise ConfigError("give the service config: --set conf=/path/to/envoxy.json")
+
+
+def _views_of(listed: Any, where: str) -> list[type]:
+    if not isinstance(listed, (list, tuple)) or not listed:
+        raise ConfigError(
+            f"{where}: __loader__ must be a non-empty list of View classes"
+        )
+    for item in listed:
+        if not isinstance(item, type):
+            raise ConfigError(f"{where}: __loader__ holds {item!r}, not a View class")
+    return list(listed)
+
+
+def _load_module_file(path: str) -> list[type]:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"modules: {path}: no such file")
+    folder = str(file.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = f"envoxy_service_{abs(hash(str(file.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"modules: {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ConfigError(f"modules: {path} failed to load: {exc!r}") from exc
+    return _views_of(getattr(module, "__loader__", None), f"modules: {path}")
+
+
+def _load_package(name: str) -> list[type]:
+    try:
+        module = importlib.import_module(f"{name}.loader")
+    except Exception as exc:
+        raise ConfigError(f"packages: {name}.loader failed to import: {exc!r}") from exc
+    return _views_of(getattr(module, "__loader__", None), f"packages: {name}.loader")
+
+
+def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]:
+    """Instances of every View class the config's modules/packages list."""
+    classes: list[type] = []
+    for path in config.get("modules") or []:
+        classes += _load_module_file(path)
+    for name in config.get("packages") or []:
+        classes += _load_package(name)
+    views = [klass() for klass in classes]
+    if check_only:
+        from envoxy.http.routes import HttpRoutes
+
+        HttpRoutes(views)  # endpoints parse, auth backends exist
+    return views
+
+
+def build_application() -> Any:
+    """The WSGI application of this worker, connectors started."""
+    from envoxy.http.app import EnvoxyApp
+    from envoxyd import health, lifecycle
+
+    mode = option("mode")
+    config = load_config(option("conf"), mode)
+    if mode == "test":
+        return EnvoxyApp(
+            (),
+            {
+                "/": {"GET": lambda request, **_: "ENVOXY Working!"},
+                "/_health": {"GET": health.liveness},
+            },
+        )
+    views = load_views(config)
+    from envoxy.db.orm.listeners import register_envoxy_listeners
+
+    register_envoxy_listeners()
+    if config.get("amqp_servers"):
+        from envoxy import celeryc
+
+        celeryc.initialize()
+    app = EnvoxyApp(
+        views,
+        {
+            "/_health": {"GET": health.liveness},
+            "/_health/ready": {"GET": health.readiness},
+        },
+    )
+    if config.get("mqtt_servers"):
+        from envoxy.mqtt.views import register_mqtt_views
+
+        register_mqtt_views(views)
+    if config.get("zmq_servers"):
+        from envoxy import zmqc
+
+        zmqc.initialize()
+    from envoxy.zeromq.views import serve_zmq_views
+
+    lifecycle.started(app, serve_zmq_views(views))
+    return app

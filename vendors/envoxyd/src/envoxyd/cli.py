@@ -1,0 +1,127 @@
+"""``envoxyd``: upstream's invocation, uWSGI underneath.
+
+``envoxyd --http :8080 --set conf=envoxy.json [any uWSGI flag ...]``. Before
+uWSGI starts, the configuration and the service's modules are loaded once
+here (no connection is opened), so a bad config or a broken view module stops
+the boot with one clear message and exit status 2 instead of a worker
+respawn loop. Then uWSGI (the pyuwsgi wheel) runs with envoxyd's defaults;
+any of them can be overridden by passing the flag.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+__all__ = ["build_arguments", "main"]
+
+APP_MODULE = "envoxyd.app:application"
+
+#: (flag, value or None): applied unless the command line sets the flag.
+DEFAULTS: tuple[tuple[str, str | None], ...] = (
+    ("--master", None),
+    ("--processes", str(os.cpu_count() or 2)),
+    ("--enable-threads", None),
+    # Each worker loads the app after fork: connections, threads and ZeroMQ
+    # contexts never cross a fork.
+    ("--lazy-apps", None),
+    ("--need-app", None),
+    ("--die-on-term", None),
+    ("--disable-logging", None),
+    ("--buffer-size", "32768"),  # room for large Authorization headers
+    ("--harakiri", "90"),
+    ("--module", APP_MODULE),
+)
+
+#: SIGTERM and SIGINT: stop accepting, let in-flight requests finish, exit 0.
+DRAIN_HOOKS = (
+    ("--hook-master-start", "unix_signal:15 gracefully_kill_them_all"),
+    ("--hook-master-start", "unix_signal:2 gracefully_kill_them_all"),
+)
+
+_APP_FLAGS = {"--module", "-w", "--wsgi-file", "--file", "--mount", "--callable"}
+
+
+def _given(argv: Sequence[str]) -> set[str]:
+    flags = set()
+    for arg in argv:
+        if arg.startswith("-"):
+            flags.add(arg.split("=", 1)[0])
+    return flags
+
+
+def build_arguments(argv: Sequence[str]) -> list[str]:
+    """The uWSGI command line: the user's flags plus every default they did
+    not set (an app flag of theirs replaces envoxyd's module)."""
+    given = _given(argv)
+    arguments = list(argv)
+    for flag, value in DEFAULTS:
+        if flag in given or (flag == "--module" and given & _APP_FLAGS):
+            continue
+        arguments.append(flag)
+        if value is not None:
+            arguments.append(value)
+    for flag, value in DRAIN_HOOKS:
+        arguments += [flag, value]
+    return arguments
+
+
+def _setting(argv: Sequence[str], name: str) -> str | None:
+    """The value of ``--set name=value`` (last one wins)."""
+    found = None
+    for index, arg in enumerate(argv):
+        if arg in ("--set", "-S") and index + 1 < len(argv):
+            key, _, value = argv[index + 1].partition("=")
+            if key == name:
+                found = value
+        elif arg.startswith("--set="):
+            key, _, value = arg[len("--set=") :].partition("=")
+            if key == name:
+                found = value
+    return found
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import envoxy
+
+    try:
+        mine = version("envoxyd")
+    except PackageNotFoundError:
+        mine = "unknown"
+    return (
+        f"envoxyd {mine} (envoxy {envoxy.__version__}, Python "
+        f"{sys.version.split()[0]}); compiled: {envoxy.extension_status()}"
+    )
+
+
+def preflight(conf: str | None, mode: str | None) -> None:
+    """Load the config and the service's views once, opening nothing."""
+    from envoxyd.boot import load_config, load_views
+
+    config = load_config(conf, mode)
+    if mode != "test":
+        load_views(config, check_only=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):
+        print(_version())
+        return 0
+    conf, mode = _setting(args, "conf"), _setting(args, "mode")
+    try:
+        preflight(conf, mode)
+    except Exception as exc:  # any boot problem: one clear line, exit 2
+        print(f"envoxyd: cannot start: {exc}", file=sys.stderr)
+        return 2
+    arguments = build_arguments(args)
+    runner = "import sys, pyuwsgi; pyuwsgi.run(sys.argv[1:])"
+    os.execv(sys.executable, [sys.executable, "-c", runner, *arguments])  # noqa: S606
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

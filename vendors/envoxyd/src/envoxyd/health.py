@@ -1,0 +1,116 @@
+"""``/_health`` (liveness) and ``/_health/ready`` (readiness, per connector).
+
+Readiness checks each configured connector with a short timeout:
+``mqtt_servers`` (connected, how many subscriptions), ``redis_servers``
+(PING), ``psql_servers`` (``SELECT 1``), ``couchdb_servers`` (the server
+answers) and the Zapata server (running). Every configured connector is
+required unless listed in ``health.optional`` (``["redis_servers.cache"]``);
+a required one down makes the answer 503.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from envoxy.utils.config import Config
+from envoxy.views.containers import Response
+
+__all__ = ["liveness", "readiness"]
+
+CHECK_TIMEOUT_S = 1.0
+
+
+def liveness(request: Any, **_: Any) -> Response:
+    return Response({"status": "healthy", "service": "envoxy"})
+
+
+def _mqtt(key: str) -> dict[str, Any]:
+    from envoxy.mqtt.dispatcher import MqttConnector
+
+    connection = MqttConnector.instance().connections.get(key)
+    if connection is None:
+        return {"ok": False, "error": "not configured"}
+    subscriptions = len(getattr(connection, "_subscriptions", {}))
+    return {"ok": connection.is_connected(), "subscriptions": subscriptions}
+
+
+def _redis(key: str) -> dict[str, Any]:
+    import redis
+
+    from envoxy.redis.client import server_settings
+
+    conf = (Config.get("redis_servers") or {}).get(key, {})
+    settings = server_settings(key, conf)
+    client = redis.Redis(
+        host=settings["host"],
+        port=settings["port"],
+        password=settings["password"],
+        socket_timeout=CHECK_TIMEOUT_S,
+        socket_connect_timeout=CHECK_TIMEOUT_S,
+    )
+    try:
+        return {"ok": bool(client.ping())}
+    finally:
+        client.close()
+
+
+def _psql(key: str) -> dict[str, Any]:
+    from envoxy import pgsqlc
+
+    rows = pgsqlc.query(key, "SELECT 1 AS up")
+    return {"ok": rows == [{"up": 1}]}
+
+
+def _couchdb(key: str) -> dict[str, Any]:
+    import urllib3
+
+    bind = (Config.get("couchdb_servers") or {}).get(key, {}).get("bind", "")
+    reply = urllib3.request(
+        "GET", bind.rstrip("/") + "/", timeout=CHECK_TIMEOUT_S, retries=False
+    )
+    return {"ok": reply.status == 200}
+
+
+CHECKS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "mqtt_servers": _mqtt,
+    "redis_servers": _redis,
+    "psql_servers": _psql,
+    "couchdb_servers": _couchdb,
+}
+
+
+def _run(check: Callable[[str], dict[str, Any]], key: str) -> dict[str, Any]:
+    try:
+        return check(key)
+    except Exception as exc:  # a connector down is an answer, not a crash
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def readiness(request: Any, **_: Any) -> Response:
+    from envoxyd import lifecycle
+
+    optional = set((Config.get("health") or {}).get("optional") or [])
+    results: dict[str, Any] = {}
+    ready = True
+    for section, check in CHECKS.items():
+        servers = Config.get(section) or {}
+        if not isinstance(servers, Mapping):
+            continue
+        for key, conf in servers.items():
+            if not isinstance(conf, Mapping):
+                continue  # e.g. psql_servers.default naming the default key
+            name = f"{section}.{key}"
+            result = _run(check, key)
+            result["required"] = name not in optional
+            results[name] = result
+            ready = ready and (result["ok"] or not result["required"])
+    server = lifecycle.zmq_server()
+    if server is not None:
+        results["zmq_server"] = {"ok": server.running, "address": server.address}
+        ready = ready and server.running
+    status = 200 if ready else 503
+    return Response(
+        {"status": "ready" if ready else "unavailable", "checks": results},
+        status=status,
+    )
