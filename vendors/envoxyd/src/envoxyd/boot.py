@@ -5,8 +5,9 @@ conf=``), ``modules`` (files whose ``__loader__`` lists View classes) or
 ``packages`` (``<pkg>.loader.__loader__``), the ORM listeners, Celery when
 ``amqp_servers`` is set, the HTTP app with ``/_health`` and
 ``/_health/ready``, MQTT subscriptions for MQTT views, ``zmqc`` when
-``zmq_servers`` is set and a Zapata server for ZeroMQ views. Every problem is
-a ``ConfigError`` naming what is wrong.
+``zmq_servers`` is set and a Zapata server for ZeroMQ views (MQTT and ZeroMQ
+views run in one worker, ``envoxyd.events_worker``, default 1). Every problem
+is a ``ConfigError`` naming what is wrong.
 """
 
 from __future__ import annotations
@@ -101,8 +102,15 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
     views = [klass() for klass in classes]
     if check_only:
         from envoxy.http.routes import HttpRoutes
+        from envoxy.zeromq.routes import ZmqRoutes
 
         HttpRoutes(views)  # endpoints parse, auth backends exist
+        zmq_server = config.get("zmq_server") or {}
+        if ZmqRoutes(views).count and not zmq_server.get("bind"):
+            raise ConfigError(
+                "views use protocols=['zmq'] but zmq_server.bind is not set "
+                "(e.g. tcp://0.0.0.0:5555)"
+            )
     return views
 
 
@@ -136,15 +144,20 @@ def build_application() -> Any:
             "/_health/ready": {"GET": health.readiness},
         },
     )
-    if config.get("mqtt_servers"):
-        from envoxy.mqtt.views import register_mqtt_views
-
-        register_mqtt_views(views)
     if config.get("zmq_servers"):
         from envoxy import zmqc
 
         zmqc.initialize()
-    from envoxy.zeromq.views import serve_zmq_views
+    server = None
+    if lifecycle.runs_events(config):
+        # one worker per daemon consumes MQTT and serves ZeroMQ: every worker
+        # would otherwise get each message once, and only one can bind
+        if config.get("mqtt_servers"):
+            from envoxy.mqtt.views import register_mqtt_views
 
-    lifecycle.started(app, serve_zmq_views(views))
+            register_mqtt_views(views)
+        from envoxy.zeromq.views import serve_zmq_views
+
+        server = serve_zmq_views(views)
+    lifecycle.started(app, server)
     return app

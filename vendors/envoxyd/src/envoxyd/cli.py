@@ -31,6 +31,8 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
     ("--disable-logging", None),
     ("--buffer-size", "32768"),  # room for large Authorization headers
     ("--harakiri", "90"),
+    # where the events worker publishes its status for every worker's readiness
+    ("--cache2", "name=envoxyd,items=16,blocksize=8192"),
     ("--module", APP_MODULE),
 )
 

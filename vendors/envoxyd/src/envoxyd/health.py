@@ -1,6 +1,8 @@
 """``/_health`` (liveness) and ``/_health/ready`` (readiness, per connector).
 
-Readiness checks each configured connector with a short timeout:
+Readiness checks each configured connector with a short timeout; MQTT and
+the Zapata server are checked by the worker that runs them, which publishes
+its status every second in uWSGI's cache for the other workers:
 ``mqtt_servers`` (connected, how many subscriptions), ``redis_servers``
 (PING), ``psql_servers`` (``SELECT 1``), ``couchdb_servers`` (the server
 answers) and the Zapata server (running). Every configured connector is
@@ -25,7 +27,7 @@ def liveness(request: Any, **_: Any) -> Response:
     return Response({"status": "healthy", "service": "envoxy"})
 
 
-def _mqtt(key: str) -> dict[str, Any]:
+def mqtt_check(key: str) -> dict[str, Any]:
     from envoxy.mqtt.dispatcher import MqttConnector
 
     connection = MqttConnector.instance().connections.get(key)
@@ -73,14 +75,13 @@ def _couchdb(key: str) -> dict[str, Any]:
 
 
 CHECKS: dict[str, Callable[[str], dict[str, Any]]] = {
-    "mqtt_servers": _mqtt,
     "redis_servers": _redis,
     "psql_servers": _psql,
     "couchdb_servers": _couchdb,
 }
 
 
-def _run(check: Callable[[str], dict[str, Any]], key: str) -> dict[str, Any]:
+def run_check(check: Callable[[str], dict[str, Any]], key: str) -> dict[str, Any]:
     try:
         return check(key)
     except Exception as exc:  # a connector down is an answer, not a crash
@@ -101,14 +102,19 @@ def readiness(request: Any, **_: Any) -> Response:
             if not isinstance(conf, Mapping):
                 continue  # e.g. psql_servers.default naming the default key
             name = f"{section}.{key}"
-            result = _run(check, key)
+            result = run_check(check, key)
             result["required"] = name not in optional
             results[name] = result
             ready = ready and (result["ok"] or not result["required"])
-    server = lifecycle.zmq_server()
-    if server is not None:
-        results["zmq_server"] = {"ok": server.running, "address": server.address}
-        ready = ready and server.running
+    if lifecycle.expects_events():
+        events = lifecycle.read_events_status()
+        if events is None:
+            results["events_worker"] = {"ok": False, "error": "no recent status"}
+            ready = False
+        for name, result in (events or {}).items():
+            result["required"] = name not in optional
+            results[name] = result
+            ready = ready and (result["ok"] or not result["required"])
     status = 200 if ready else 503
     return Response(
         {"status": "ready" if ready else "unavailable", "checks": results},

@@ -5,25 +5,109 @@ database pools, within ``envoxyd.drain_seconds`` (default 20)."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from envoxy.utils.config import Config
 from envoxy.utils.logs import Log
 
-__all__ = ["shutdown", "started", "zmq_server"]
+__all__ = [
+    "expects_events",
+    "owns_events",
+    "read_events_status",
+    "runs_events",
+    "shutdown",
+    "started",
+    "zmq_server",
+]
 
 _state: dict[str, Any] = {"app": None, "zmq": None, "done": False}
 _lock = threading.Lock()
 
 
 def started(app: Any, server: Any) -> None:
-    """Remember what to stop and register ``shutdown`` with uWSGI."""
+    """Remember what to stop and register ``shutdown`` with uWSGI; the events
+    worker starts publishing its status."""
     _state.update(app=app, zmq=server, done=False)
     try:
         import uwsgi  # type: ignore[import-not-found]
     except ImportError:
         return
     uwsgi.atexit = shutdown
+    if owns_events():
+        threading.Thread(
+            target=_publish_status, name="envoxyd-events-status", daemon=True
+        ).start()
+
+
+STATUS_KEY = "events"
+STATUS_CACHE = "envoxyd"
+STATUS_EVERY_S = 1.0
+STATUS_EXPIRES_S = 5
+
+
+def events_status() -> dict[str, Any]:
+    """This (events) worker's MQTT and Zapata server state."""
+    from envoxyd import health
+
+    status: dict[str, Any] = {}
+    for key in Config.get("mqtt_servers") or {}:
+        status[f"mqtt_servers.{key}"] = health.run_check(health.mqtt_check, key)
+    server = _state["zmq"]
+    if server is not None:
+        status["zmq_server"] = {"ok": server.running, "address": server.address}
+    return status
+
+
+def _publish_status() -> None:
+    import json
+
+    import uwsgi
+
+    while not _state["done"]:
+        try:
+            payload = json.dumps(events_status()).encode()
+            uwsgi.cache_update(STATUS_KEY, payload, STATUS_EXPIRES_S, STATUS_CACHE)
+        except Exception as exc:  # the status is best effort; never kill the worker
+            Log.warning(f"envoxyd: events status not published: {exc!r}")
+        time.sleep(STATUS_EVERY_S)
+
+
+def read_events_status() -> dict[str, Any] | None:
+    """The events worker's last status; ``None`` when it is missing or stale."""
+    if owns_events():
+        return events_status()
+    try:
+        import json
+
+        import uwsgi
+    except ImportError:
+        return None
+    raw = uwsgi.cache_get(STATUS_KEY, STATUS_CACHE)
+    return json.loads(raw) if raw else None
+
+
+def runs_events(config: Any) -> bool:
+    """Whether this worker runs the MQTT and ZeroMQ views (worker
+    ``envoxyd.events_worker``, default 1; always outside uWSGI)."""
+    try:
+        import uwsgi  # type: ignore[import-not-found]
+    except ImportError:
+        return True
+    wanted = int((config.get("envoxyd") or {}).get("events_worker", 1))
+    runs = bool(uwsgi.worker_id() == wanted)
+    _state["events"] = runs
+    return runs
+
+
+def owns_events() -> bool:
+    return bool(_state.get("events", True))
+
+
+def expects_events() -> bool:
+    """Whether this daemon has an events worker to hear from."""
+    zmq_server = Config.get("zmq_server") or {}
+    return bool(Config.get("mqtt_servers") or zmq_server.get("bind"))
 
 
 def zmq_server() -> Any:

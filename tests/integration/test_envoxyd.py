@@ -1,0 +1,376 @@
+"""A real envoxyd (uWSGI) process on a free loopback port, talked to over HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import zmq
+
+SECRET = "test-secret-that-is-long-enough-for-hs256"
+ENVOXYD = shutil.which("envoxyd", path=str(Path(sys.executable).parent))
+
+VIEWS = """
+import time
+import uuid
+
+from envoxy import View, ValidationException, auth_required, on
+
+
+@on(endpoint="/v3/items/{item_id:int}", protocols=["http"])
+class Item(View):
+    def get(self, request, item_id, **kwargs):
+        if item_id == 0:
+            raise ValidationException("zero is not an item", code=1234, status=422)
+        return {"id": item_id, "q": request.args.to_dict()}
+
+    def put(self, request, item_id, **kwargs):
+        return {"id": item_id, "body": request.get_json()}, 201
+
+
+@on(endpoint="/v3/things/{thing:uuid}/files/{rest:path}", protocols=["http"])
+class Files(View):
+    def get(self, request, thing, rest, **kwargs):
+        return [str(thing), rest]
+
+
+@on(endpoint="/v3/boom", protocols=["http"])
+class Boom(View):
+    def get(self, request, **kwargs):
+        raise RuntimeError("database password is hunter2")
+
+
+@on(endpoint="/v3/slow", protocols=["http"])
+class Slow(View):
+    def get(self, request, **kwargs):
+        time.sleep(float(request.args.get("s", "1")))
+        return {"slept": True}
+
+
+@on(endpoint="/v3/admin", protocols=["http"])
+class Admin(View):
+    @auth_required(roles=["admin"])
+    def get(self, request, claims=None, **kwargs):
+        return {"sub": claims["sub"]}
+
+
+@on(endpoint="/v3/echo/{word}", protocols=["zmq"])
+class Echo(View):
+    def get(self, request, word, **kwargs):
+        return {"word": word}
+
+
+__loader__ = [Item, Files, Boom, Slow, Admin, Echo]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Daemon:
+    def __init__(self, folder: Path, conf: dict[str, Any], views: str = VIEWS) -> None:
+        self.folder = folder
+        self.port = free_port()
+        (folder / "views.py").write_text(views)
+        conf = {"modules": [str(folder / "views.py")], **conf}
+        (folder / "envoxy.json").write_text(json.dumps(conf))
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = folder / "envoxyd.log"
+
+    def command(self) -> list[str]:
+        assert ENVOXYD, "envoxyd is not installed in this environment (make install)"
+        return [
+            ENVOXYD,
+            "--http",
+            f"127.0.0.1:{self.port}",
+            "--set",
+            f"conf={self.folder / 'envoxy.json'}",
+            "--processes",
+            "2",
+        ]
+
+    def start(self) -> Daemon:
+        with self.log.open("wb") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.folder
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"envoxyd exited: {self.log.read_text()}")
+            # every worker has loaded the app (lazy apps: each after its fork)
+            loaded = self.log.read_text(errors="replace").count("(default app)")
+            try:
+                if loaded >= 2 and self.get("/_health")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"envoxyd did not answer: {self.log.read_text()}")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10,
+    ) -> tuple[int, dict[str, str], Any]:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        request = urllib.request.Request(
+            url, data=body, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
+                status, head, data = reply.status, dict(reply.headers), reply.read()
+        except urllib.error.HTTPError as error:
+            status, head, data = error.code, dict(error.headers), error.read()
+        try:
+            return status, head, json.loads(data) if data else None
+        except ValueError:
+            return status, head, data
+
+    def get(self, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
+        return self.request("GET", path, **kwargs)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+
+JWT_CONF = {
+    "auth": {
+        "jwt": {
+            "secret": SECRET,
+            "algorithms": ["HS256"],
+            "audience": "envoxy-tests",
+            "issuer": "https://issuer.test",
+        }
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    zmq_port = free_port()
+    started = Daemon(
+        tmp_path_factory.mktemp("svc"),
+        {**JWT_CONF, "zmq_server": {"bind": f"tcp://127.0.0.1:{zmq_port}"}},
+    ).start()
+    started.zmq_port = zmq_port  # type: ignore[attr-defined]
+    yield started
+    assert started.stop() == 0
+
+
+def token(**claims: Any) -> str:
+    base = {
+        "sub": "user-1",
+        "aud": "envoxy-tests",
+        "iss": "https://issuer.test",
+        "exp": int(time.time()) + 300,
+        "roles": ["admin"],
+    }
+    base.update(claims)
+    return jwt.encode(base, SECRET, algorithm="HS256")
+
+
+def test_routes_and_typed_variables(daemon: Daemon) -> None:
+    status, headers, body = daemon.get("/v3/items/5?x=1")
+    assert status == 200 and body == {"id": 5, "q": {"x": "1"}}
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Server"] == "Envoxy Server"
+    assert daemon.get("/v3/items/abc")[0] == 404  # int converter refuses: no route
+    thing = "7f6e8c3a-1b2c-4d5e-8f90-123456789abc"
+    assert daemon.get(f"/v3/things/{thing}/files/a/b.txt")[2] == {
+        "elements": [thing, "a/b.txt"],
+        "size": 2,
+    }
+    status, _, body = daemon.request(
+        "PUT", "/v3/items/9", b'{"n": 1}', {"Content-Type": "application/json"}
+    )
+    assert status == 201 and body == {"id": 9, "body": {"n": 1}}
+
+
+def test_errors_are_json_and_the_daemon_keeps_serving(daemon: Daemon) -> None:
+    status, headers, body = daemon.get("/v3/items/0")
+    assert status == 422 and headers["X-Error"] == "1234"
+    assert body["code"] == 1234 and body["error"].startswith(
+        "zero is not an item :: ELRC("
+    )
+    status, _, body = daemon.get("/v3/boom")
+    assert status == 500 and "hunter2" not in json.dumps(body)
+    assert body["error"].startswith("Internal Server Error :: ELRC(")
+    status, _, body = daemon.get("/nowhere")
+    assert status == 404 and body["code"] == 404
+    status, headers, _ = daemon.request("DELETE", "/v3/items/1")
+    assert status == 405 and "GET" in headers["Allow"]
+    assert daemon.get("/v3/items/1")[0] == 200
+
+
+def test_malformed_body_is_a_400(daemon: Daemon) -> None:
+    status, _, body = daemon.request(
+        "PUT", "/v3/items/1", b"{not json", {"Content-Type": "application/json"}
+    )
+    assert status == 400 and body["code"] == 400
+    assert daemon.get("/v3/items/1")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer not-a-jwt"}, 401),
+        ({"Authorization": f"Bearer {token(exp=int(time.time()) - 60)}"}, 401),
+        ({"Authorization": f"Bearer {token(aud='someone-else')}"}, 401),
+        ({"Authorization": f"Bearer {token(roles=['reader'])}"}, 403),
+        ({"Authorization": f"Bearer {token()}"}, 200),
+    ],
+    ids=["missing", "garbage", "expired", "audience", "wrong-role", "valid"],
+)
+def test_jwt_auth(daemon: Daemon, headers: dict[str, str], status: int) -> None:
+    got, _, body = daemon.get("/v3/admin", headers=headers)
+    assert got == status, body
+    if status == 200:
+        assert body == {"sub": "user-1"}
+
+
+def test_health_and_readiness(daemon: Daemon) -> None:
+    """Every worker reports the events worker's Zapata server (shared status)."""
+    assert daemon.get("/_health")[2] == {"status": "healthy", "service": "envoxy"}
+    for _ in range(6):
+        status, _, body = daemon.get("/_health/ready")
+        assert status == 200, body
+        assert body["checks"]["zmq_server"]["ok"] is True
+
+
+def test_zmq_views_are_served_by_the_daemon(daemon: Daemon) -> None:
+    socket_ = zmq.Context.instance().socket(zmq.REQ)
+    socket_.setsockopt(zmq.RCVTIMEO, 5000)
+    socket_.connect(f"tcp://127.0.0.1:{daemon.zmq_port}")  # type: ignore[attr-defined]
+    socket_.send_multipart(
+        [b"", b'{"resource":"/v3/echo/hi","headers":{},"performative":0}']
+    )
+    reply = json.loads(socket_.recv_multipart()[1])
+    socket_.close(linger=0)
+    assert reply["status"] == 200 and reply["payload"] == {"word": "hi"}
+
+
+def test_readiness_reports_a_connector_down(tmp_path: Path) -> None:
+    """A second daemon: one required connector (Redis on a dead port) down."""
+    dead = free_port()
+    conf = {
+        **JWT_CONF,
+        "redis_servers": {"down": {"bind": f"127.0.0.1:{dead}"}},
+        "zmq_server": {"bind": f"tcp://127.0.0.1:{free_port()}"},
+    }
+    daemon = Daemon(tmp_path, conf).start()
+    try:
+        status, _, body = daemon.get("/_health/ready")
+        assert status == 503 and body["status"] == "unavailable"
+        assert body["checks"]["redis_servers.down"]["ok"] is False
+        assert daemon.get("/_health")[0] == 200  # alive, just not ready
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
+    zmq_server = {"bind": f"tcp://127.0.0.1:{free_port()}"}
+    conf = {**JWT_CONF, "zmq_server": zmq_server, "log": {"level": 6}}
+    daemon = Daemon(tmp_path, conf).start()
+    results: list[Any] = []
+
+    def slow() -> None:
+        results.append(daemon.get("/v3/slow?s=2")[:1])
+
+    callers = [threading.Thread(target=slow) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.5)
+    assert daemon.process is not None
+    daemon.process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    with pytest.raises(OSError):  # no new request is served while draining
+        daemon.get("/v3/items/1", timeout=2)
+    for caller in callers:
+        caller.join(20)
+    assert results == [(200,), (200,)]
+    assert daemon.process.wait(30) == 0
+    assert "worker stopped cleanly" in daemon.log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing-conf", "no such file"),
+        ("broken-module", "failed to load"),
+        ("auth-without-backend", "no auth backend is configured"),
+        ("bad-config", "log"),
+        ("zmq-without-bind", "zmq_server.bind"),
+    ],
+)
+def test_bad_boot_fails_with_a_clear_message(
+    tmp_path: Path, setup: str, message: str
+) -> None:
+    conf: dict[str, Any] = {**JWT_CONF, "zmq_server": {"bind": "tcp://127.0.0.1:1"}}
+    views = VIEWS
+    if setup == "auth-without-backend":
+        conf.pop("auth")
+    if setup == "zmq-without-bind":
+        conf.pop("zmq_server")
+    if setup == "broken-module":
+        views = "def broken(:\n"
+    if setup == "bad-config":
+        conf["log"] = {"level": "loud"}
+    daemon = Daemon(tmp_path, conf, views)
+    command = daemon.command()
+    if setup == "missing-conf":
+        command[command.index("--set") + 1] = f"conf={tmp_path / 'nope.json'}"
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+
+
+def test_version_flag() -> None:
+    assert ENVOXYD
+    done = subprocess.run(
+        [ENVOXYD, "--version"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.startswith("envoxyd ") and "compiled:" in done.stdout
+
+
+def test_test_mode_serves_the_root(tmp_path: Path) -> None:
+    daemon = Daemon(tmp_path, {})  # no conf file needed in test mode
+    command = daemon.command()
+    command[command.index("--set") + 1] = "mode=test"
+    daemon.command = lambda: command  # type: ignore[method-assign]
+    daemon.start()
+    try:
+        status, _, body = daemon.get("/")
+        assert status == 200 and body == b"ENVOXY Working!"
+    finally:
+        assert daemon.stop() == 0
