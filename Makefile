@@ -28,7 +28,7 @@ install: $(PY)
 	ENVOXY_REQUIRE_EXTENSIONS=1 $(PY) -m pip install --quiet -e '.[test]' -e vendors/envoxyd
 
 run: install
-	$(PY) examples/hello/app.py --port $(PORT)
+	$(VENV)/bin/envoxyd --http :$(PORT) --set conf=examples/hello/envoxy.json
 
 test: install test-compiled test-pure bench-gate
 

@@ -66,6 +66,8 @@ def _views_of(listed: Any, where: str) -> list[type]:
 
 def _load_module_file(path: str) -> list[type]:
     file = Path(path)
+    if not file.is_absolute() and Config.file_path:  # relative to envoxy.json
+        file = Path(Config.file_path).resolve().parent / file
     if not file.is_file():
         raise ConfigError(f"modules: {path}: no such file")
     folder = str(file.resolve().parent)
