@@ -1,0 +1,173 @@
+"""EnvoxyApp as a WSGI callable: routing, converters, returns and error replies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from envoxy import Response, ValidationException, View, on
+from envoxy.exceptions import ConfigError
+from envoxy.http.app import EnvoxyApp
+from envoxy.http.converters import parse_endpoint
+
+
+@on(endpoint="/v3/cards/{card_id:int}", protocols=["http"])
+class Card(View):
+    def get(self, request: Any, card_id: int, **kwargs: Any) -> Any:
+        return {"id": card_id, "type": type(card_id).__name__, "ep": kwargs["endpoint"]}
+
+    def put(self, request: Any, card_id: int, **kwargs: Any) -> Any:
+        body = request.get_json()
+        if not body:
+            raise ValidationException("empty", code=9, status="422")
+        return body, 202, {"X-Extra": "1"}
+
+    def delete(self, request: Any, card_id: int, **kwargs: Any) -> Any:
+        return None
+
+
+@on(endpoint="/v3/cards/special", protocols=["http"])
+class Special(View):
+    def get(self, request: Any, **kwargs: Any) -> Any:
+        return Response({"payload": [1, 2], "status": 206})
+
+
+@on(endpoint="/v3/ids/{ident:uuid}/{ratio:float}/{rest:path}", protocols=["http"])
+class Typed(View):
+    def get(
+        self, request: Any, ident: Any, ratio: Any, rest: str, **kwargs: Any
+    ) -> Any:
+        return [str(ident), ratio, rest]
+
+
+@on(endpoint="/v3/crash", protocols=["http"])
+class Crash(View):
+    def get(self, request: Any, **kwargs: Any) -> Any:
+        raise KeyError("secret-token")
+
+
+@on(endpoint="/v3/gone", protocols=["http"])
+class Gone(View):
+    def get(self, request: Any, **kwargs: Any) -> Any:
+        raise ValidationException("nothing here", code=7, status=204)
+
+
+@on(endpoint="/topic/{x}", protocols=["mqtt"], server="s")
+class MqttOnly(View):
+    def on_event(self, data: Any, **kwargs: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def client() -> Client:
+    app = EnvoxyApp([Card(), Special(), Typed(), Crash(), Gone(), MqttOnly()])
+    return Client(app)
+
+
+def test_int_variable_and_endpoint_kwarg(client: Client) -> None:
+    reply = client.get("/v3/cards/12")
+    assert reply.status_code == 200
+    assert reply.json == {"id": 12, "type": "int", "ep": "/v3/cards/{card_id:int}"}
+
+
+def test_literal_route_after_a_variable_one(client: Client) -> None:
+    reply = client.get("/v3/cards/special")  # "special" is no int: the next route
+    assert reply.status_code == 206 and reply.json == {"elements": [1, 2], "size": 2}
+
+
+def test_uuid_float_and_path(client: Client) -> None:
+    ident = uuid.uuid4()
+    reply = client.get(f"/v3/ids/{ident}/1.5/a/b/c.txt")
+    assert reply.json == {"elements": [str(ident), 1.5, "a/b/c.txt"], "size": 3}
+    assert client.get("/v3/ids/not-a-uuid/1.5/a").status_code == 404
+    assert client.get(f"/v3/ids/{ident}/1/a").status_code == 404  # 1 is no float
+    assert client.get(f"/v3/ids/{ident}/1.5/").status_code == 404  # empty path
+
+
+def test_tuple_return_none_and_headers(client: Client) -> None:
+    reply = client.put("/v3/cards/1", json={"a": 1})
+    assert reply.status_code == 202 and reply.headers["X-Extra"] == "1"
+    assert client.delete("/v3/cards/1").status_code == 204
+
+
+def test_validation_error_shape(client: Client) -> None:
+    reply = client.put("/v3/cards/1", json={})
+    assert reply.status_code == 422 and reply.headers["X-Error"] == "9"
+    assert reply.json["code"] == 9
+    assert reply.json["error"].startswith("empty :: ELRC(")
+
+
+def test_unexpected_error_hides_its_text(client: Client) -> None:
+    reply = client.get("/v3/crash")
+    assert reply.status_code == 500 and reply.json["code"] == 0
+    assert "secret-token" not in reply.get_data(as_text=True)
+
+
+def test_204_error_like_upstream(client: Client) -> None:
+    reply = client.get("/v3/gone")
+    assert reply.status_code == 204 and reply.headers["X-Error-Msg"] == "nothing here"
+
+
+def test_404_405_head_options(client: Client) -> None:
+    assert client.get("/nope").json == {
+        "code": 404,
+        "error": "Resource not found: /nope",
+    }
+    refused = client.post("/v3/cards/1")
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "DELETE, GET, HEAD, PUT, OPTIONS"
+    head = client.head("/v3/cards/1")
+    assert head.status_code == 200 and head.get_data() == b""
+    options = client.options("/v3/cards/1")
+    assert options.status_code == 204 and "PUT" in options.headers["Allow"]
+    assert client.get("/topic/x").status_code == 404  # an MQTT-only view
+
+
+def test_malformed_json_and_too_large_bodies(client: Client) -> None:
+    bad = client.put("/v3/cards/1", data=b"{", content_type="application/json")
+    assert bad.status_code == 400 and bad.json["code"] == 400
+    from envoxy.http.app import EnvoxyRequest
+
+    limit = EnvoxyRequest.max_content_length
+    try:
+        EnvoxyRequest.max_content_length = 10
+        big = client.put(
+            "/v3/cards/1",
+            data=b"[" + b"1," * 20 + b"1]",
+            content_type="application/json",
+        )
+        assert big.status_code == 413
+    finally:
+        EnvoxyRequest.max_content_length = limit
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        ("v3/no-slash", "must start with '/'"),
+        ("/v3/{x:nope}", "unknown type"),
+        ("/v3/{rest:path}/more", "must be the last"),
+        ("/v3/{bad-name}", "bad variable"),
+        ("/v3/+", "not a valid segment"),
+    ],
+)
+def test_bad_endpoints_fail_at_boot(endpoint: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_endpoint(endpoint)
+
+
+def test_many_routes_still_resolve() -> None:
+    views = []
+    for index in range(2000):
+
+        @on(endpoint=f"/v3/r{index}/{{item_id:int}}", protocols=["http"])
+        class Many(View):
+            def get(self, request: Any, item_id: int, **kwargs: Any) -> Any:
+                return {"item": item_id}
+
+        views.append(Many())
+    client = Client(EnvoxyApp(views))
+    assert client.get("/v3/r1999/5").json == {"item": 5}
