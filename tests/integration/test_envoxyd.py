@@ -77,6 +77,9 @@ __loader__ = [Item, Files, Boom, Slow, Admin, Echo]
 """
 
 
+DRAIN_HOOKED = 'unix_signal:2 gracefully_kill_them_all" (master-start)'
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -114,10 +117,10 @@ class Daemon:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"envoxyd exited: {self.log.read_text()}")
-            # every worker has loaded the app (lazy apps: each after its fork)
-            loaded = self.log.read_text(errors="replace").count("(default app)")
+            # the drain hooks are installed (a SIGTERM before that just kills)
+            hooked = DRAIN_HOOKED in self.log.read_text(errors="replace")
             try:
-                if loaded >= 2 and self.get("/_health")[0] == 200:
+                if hooked and self.get("/_health")[0] == 200:
                     return self
             except OSError:
                 pass

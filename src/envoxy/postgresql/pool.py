@@ -9,8 +9,10 @@ stuck pool.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -39,8 +41,19 @@ def is_connection_error(exc: BaseException) -> bool:
     return False
 
 
+_pools: weakref.WeakSet[ConnectionPool] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for pool in list(_pools):
+        pool.forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class ConnectionPool:
-    """Connections for one server key."""
+    """Connections for one server key (a forked child starts with none)."""
 
     def __init__(
         self,
@@ -61,6 +74,14 @@ class ConnectionPool:
         self.connect_attempts = max(1, connect_attempts)
         self.backoff = backoff
         self._closed = False
+        _pools.add(self)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: the parent's connections are not ours to use or
+        close (their sockets are shared); start with an empty pool."""
+        self._idle = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.max_conn)
 
     def acquire(self) -> Connection:
         """A healthy connection, or ``DatabaseException`` within the bounded time."""

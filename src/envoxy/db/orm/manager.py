@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -23,6 +25,19 @@ POOL_DEFAULTS: dict[str, Any] = {
     "pool_timeout": 30,
     "pool_recycle": 1800,
 }
+
+
+_managers: weakref.WeakSet[EnvoxySessionManager] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker (uWSGI preforking) must not reuse the parent's pooled
+    connections: SQLAlchemy's documented ``dispose(close=False)``."""
+    for manager in list(_managers):
+        manager.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class EnvoxySessionManager:
@@ -48,6 +63,7 @@ class EnvoxySessionManager:
             options.update(engine_kwargs or {})
             engine = create_engine(url, **options)
         self.engine = engine
+        _managers.add(self)
         self.Session = sessionmaker(
             bind=engine, expire_on_commit=False, **(session_kwargs or {})
         )

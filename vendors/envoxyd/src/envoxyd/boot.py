@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -117,9 +118,12 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
 
 
 def build_application() -> Any:
-    """The WSGI application of this worker, connectors started."""
+    """The WSGI application. Loaded once in the uWSGI master, then forked: the
+    connectors (MQTT, ZeroMQ, zmqc, the shutdown hook) start in each worker
+    after the fork. With ``--lazy-apps`` this runs in each worker instead and
+    starts them at once."""
     from envoxy.http.app import EnvoxyApp
-    from envoxyd import health, lifecycle
+    from envoxyd import health
 
     mode = option("mode")
     config = load_config(option("conf"), mode)
@@ -146,14 +150,58 @@ def build_application() -> Any:
             "/_health/ready": {"GET": health.readiness},
         },
     )
+    # PERF(boot): import what the workers run after fork here, once: a worker
+    # that is still starting when a SIGTERM drain begins misses it (uWSGI),
+    # so the post-fork work must take milliseconds, not imports.
+    import envoxy.zeromq.views
+    from envoxyd import lifecycle  # noqa: F401
+
+    if envoxy.zeromq.views.ZmqRoutes(views).count:
+        import envoxy.zeromq.server
+    if config.get("mqtt_servers"):
+        import envoxy.mqtt.views
+    _after_fork(lambda: start_worker(app, views, config))
+    return app
+
+
+def _after_fork(start: Any) -> None:
+    """Run ``start`` in every worker once it exists."""
+    try:
+        import uwsgi  # type: ignore[import-not-found]
+    except ImportError:
+        start()  # a plain WSGI server: this process is the worker
+        return
+    if uwsgi.worker_id() > 0:  # --lazy-apps: already in the worker
+        start()
+        return
+    previous = getattr(uwsgi, "post_fork_hook", None)
+
+    def hook() -> None:
+        if callable(previous):
+            previous()
+        if uwsgi.worker_id() > 0:  # not the mules or the HTTP router
+            # uWSGI skips a worker still inside this hook when a SIGTERM drain
+            # begins (the worker then never stops): return at once, start the
+            # connectors beside the accept loop.
+            from envoxyd import lifecycle
+
+            lifecycle.arm()
+            threading.Thread(target=start, name="envoxyd-start", daemon=True).start()
+
+    uwsgi.post_fork_hook = hook
+
+
+def start_worker(app: Any, views: list[Any], config: Mapping[str, Any]) -> None:
+    """Connectors of one worker; MQTT and ZeroMQ views only in the events worker
+    (every worker would otherwise get each message, and only one can bind)."""
+    from envoxyd import lifecycle
+
     if config.get("zmq_servers"):
         from envoxy import zmqc
 
         zmqc.initialize()
     server = None
     if lifecycle.runs_events(config):
-        # one worker per daemon consumes MQTT and serves ZeroMQ: every worker
-        # would otherwise get each message once, and only one can bind
         if config.get("mqtt_servers"):
             from envoxy.mqtt.views import register_mqtt_views
 
@@ -162,4 +210,3 @@ def build_application() -> Any:
 
         server = serve_zmq_views(views)
     lifecycle.started(app, server)
-    return app

@@ -23,9 +23,6 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
     ("--master", None),
     ("--processes", str(os.cpu_count() or 2)),
     ("--enable-threads", None),
-    # Each worker loads the app after fork: connections, threads and ZeroMQ
-    # contexts never cross a fork.
-    ("--lazy-apps", None),
     ("--need-app", None),
     ("--die-on-term", None),
     ("--disable-logging", None),

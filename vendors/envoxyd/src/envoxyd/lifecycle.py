@@ -22,19 +22,34 @@ __all__ = [
 ]
 
 _state: dict[str, Any] = {"app": None, "zmq": None, "done": False}
+
+
+def arm() -> None:
+    """In the worker, before anything else: run ``shutdown`` when uWSGI stops it."""
+    try:
+        import uwsgi  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    uwsgi.atexit = shutdown
+
+
 _lock = threading.Lock()
 
 
 def started(app: Any, server: Any) -> None:
     """Remember what to stop and register ``shutdown`` with uWSGI; the events
     worker starts publishing its status."""
-    _state.update(app=app, zmq=server, done=False)
+    if _state["done"]:  # the drain began while this worker was starting
+        if server is not None:
+            server.stop(timeout=0)
+        return
+    _state.update(app=app, zmq=server)
     try:
         import uwsgi  # type: ignore[import-not-found]
     except ImportError:
         return
     uwsgi.atexit = shutdown
-    if owns_events():
+    if owns_events() and expects_events():
         threading.Thread(
             target=_publish_status, name="envoxyd-events-status", daemon=True
         ).start()
