@@ -10,7 +10,7 @@ BENCH_DIR ?= benchmarks/results
 BENCH_RUNS ?= 1 2
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-compiled test-pure bench bench-gate lint format wheel services services-stop clean
+.PHONY: help install run test test-compiled test-pure bench bench-gate lint format wheel load services services-stop clean
 
 help:
 	@echo "make run       serve the example service on http://127.0.0.1:$(PORT)/"
@@ -61,6 +61,10 @@ format:
 
 wheel:
 	scripts/build_wheels.sh
+
+# envoxyd vs a bare WSGI callable vs Flask under wrk (apt-get install wrk)
+load: install
+	$(PY) benchmarks/http_load.py
 
 services:
 	scripts/services.sh start
