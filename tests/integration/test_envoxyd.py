@@ -377,3 +377,56 @@ def test_test_mode_serves_the_root(tmp_path: Path) -> None:
         assert status == 200 and body == b"ENVOXY Working!"
     finally:
         assert daemon.stop() == 0
+
+
+MQTT_VIEWS = """
+import json
+from pathlib import Path
+
+from envoxy import View, on
+
+OUT = Path(__file__).with_name("events.jsonl")
+
+
+@on(endpoint="envoxyd-test/{device}/state", protocols=["mqtt"], server="local")
+class States(View):
+    def on_event(self, data, **kwargs):
+        with OUT.open("a") as out:
+            event = {"data": data, "device": kwargs.get("device")}
+            out.write(json.dumps(event) + "\\n")
+
+
+__loader__ = [States]
+"""
+
+
+def test_mqtt_views_run_in_the_daemon(tmp_path: Path, mosquitto_service: Any) -> None:
+    """One events worker subscribes; a message is handled once; readiness shows it."""
+    import paho.mqtt.publish as publish
+
+    conf = {"mqtt_servers": {"local": {"bind": f"mqtt://{mosquitto_service.address}"}}}
+    daemon = Daemon(tmp_path, conf, MQTT_VIEWS).start()
+    try:
+        deadline = time.monotonic() + 15
+        while True:  # the events worker connects and subscribes after the fork
+            status, _, body = daemon.get("/_health/ready")
+            check = body["checks"].get("mqtt_servers.local", {})
+            if status == 200 and check.get("subscriptions") == 1:
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(0.2)
+        host, port = mosquitto_service.host, mosquitto_service.port
+        publish.single(
+            "envoxyd-test/d7/state", '{"on": true}', qos=1, hostname=host, port=port
+        )
+        events = tmp_path / "events.jsonl"
+        deadline = time.monotonic() + 10
+        while not events.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a second worker handling it too would show up by now
+        lines = events.read_text().splitlines()
+        assert [json.loads(line) for line in lines] == [
+            {"data": {"on": True}, "device": "d7"}
+        ]
+    finally:
+        assert daemon.stop() == 0
