@@ -430,3 +430,23 @@ def test_mqtt_views_run_in_the_daemon(tmp_path: Path, mosquitto_service: Any) ->
         ]
     finally:
         assert daemon.stop() == 0
+
+
+def test_packages_are_loaded_from_their_loader(tmp_path: Path) -> None:
+    package = tmp_path / "cardsvc"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "views.py").write_text(VIEWS)
+    (package / "loader.py").write_text(
+        "from cardsvc.views import Item\n__loader__ = [Item]\n"
+    )
+    daemon = Daemon(tmp_path, {"packages": ["cardsvc"]})
+    conf = json.loads((tmp_path / "envoxy.json").read_text())
+    del conf["modules"]  # modules and packages together are refused
+    (tmp_path / "envoxy.json").write_text(json.dumps(conf))
+    daemon.start()
+    try:
+        assert daemon.get("/v3/items/3")[2] == {"id": 3, "q": {}}
+        assert daemon.get("/v3/slow")[0] == 404  # not in this package's loader
+    finally:
+        assert daemon.stop() == 0

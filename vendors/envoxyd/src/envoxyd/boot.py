@@ -88,6 +88,8 @@ def _load_module_file(path: str) -> list[type]:
 
 
 def _load_package(name: str) -> list[type]:
+    if os.getcwd() not in sys.path:  # the service's folder, as under uWSGI
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(f"{name}.loader")
     except Exception as exc:
