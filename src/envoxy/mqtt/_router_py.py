@@ -312,7 +312,6 @@ def _match_spans(root: _Node, topic: str) -> list:
         stack[0] = cython.cast(cython.pointer(PyObject), root)
         node: _Node
         index: cython.Py_ssize_t
-        span: cython.Py_ssize_t
         k: cython.Py_ssize_t
         key: str
         key_or_none: object
@@ -339,16 +338,9 @@ def _match_spans(root: _Node, topic: str) -> list:
                         nhits += 1
                 continue
             child = None
-            span = ends[index] - starts[index]
             if len(node.keys) <= SMALL_FANOUT:
                 for k in range(len(node.keys)):
-                    key = node.keys[k]
-                    if len(key) == span and (
-                        span == 0
-                        or PyUnicode_Tailmatch(
-                            topic, key, starts[index], ends[index], -1
-                        )
-                    ):
+                    if _level_is(topic, node.keys[k], starts[index], ends[index]):
                         child = node.kids[k]
                         break
             else:
@@ -358,12 +350,7 @@ def _match_spans(root: _Node, topic: str) -> list:
                     if key_or_none is None:
                         break
                     key = cython.cast(str, key_or_none)
-                    if len(key) == span and (
-                        span == 0
-                        or PyUnicode_Tailmatch(
-                            topic, key, starts[index], ends[index], -1
-                        )
-                    ):
+                    if _level_is(topic, key, starts[index], ends[index]):
                         child = node.slot_kids[k]
                         break
                     k = (k + 1) & node.mask
@@ -399,6 +386,18 @@ def _match_spans(root: _Node, topic: str) -> list:
         return out
     else:
         return _match(root, topic)
+
+
+@cython.cfunc
+@cython.inline
+def _level_is(
+    topic: str, key: str, start: cython.Py_ssize_t, end: cython.Py_ssize_t
+) -> cython.bint:
+    """``topic[start:end] == key`` without making the substring (compiled only)."""
+    span: cython.Py_ssize_t = end - start
+    return len(key) == span and (
+        span == 0 or PyUnicode_Tailmatch(topic, key, start, end, -1) == 1
+    )
 
 
 @cython.cfunc
