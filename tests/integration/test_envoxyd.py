@@ -321,7 +321,16 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
         caller.join(20)
     assert results == [(200,), (200,)]
     assert daemon.process.wait(30) == 0
-    assert "worker stopped cleanly" in daemon.log.read_text()
+    text = daemon.log.read_text()
+    assert "worker stopped cleanly" in text
+    access = [
+        json.loads(line)
+        for line in text.splitlines()
+        if line.startswith("{") and '"path":"/v3/slow"' in line
+    ]
+    assert len(access) == 2  # one JSON line per request, with its own fields
+    assert {(a["method"], a["status"]) for a in access} == {("GET", 200)}
+    assert all(a["duration_ms"] >= 1000 for a in access)
 
 
 @pytest.mark.parametrize(

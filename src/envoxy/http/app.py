@@ -73,10 +73,8 @@ class EnvoxyApp:
         finally:
             self.in_flight -= 1
         if Log.is_gte_log_level(_INFO):
-            Log.info(
-                f"{method} {path} {response.status_code} "
-                f"{(time.perf_counter() - started) * 1000:.2f}ms"
-            )
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            Log.access(method, path, response.status_code, elapsed_ms)
         body = response(environ, start_response)
         return [] if method == "HEAD" else body
 

@@ -137,7 +137,7 @@ def _exec_name() -> str:
     return _state.exec_name
 
 
-def _format_json(text: str, level: int) -> str:
+def _format_json(text: str, level: int, fields: dict[str, Any] | None = None) -> str:
     if not _state.host or _state.pid != os.getpid():
         _state.host = socket.gethostname()
         _state.pid = os.getpid()
@@ -152,6 +152,8 @@ def _format_json(text: str, level: int) -> str:
         "pid": _state.pid,
         "exec": _exec_name(),
     }
+    if fields:
+        record.update(fields)
     return orjson.dumps(record).decode("utf-8")
 
 
@@ -243,6 +245,23 @@ class Log:
     def info(text: Any, max_lines: int | None = 100) -> None:
         if _state.level >= 6:
             _emit(6, text, max_lines)
+
+    @staticmethod
+    def access(method: str, path: str, status: int, duration_ms: float) -> None:
+        """One served request at INFO: in JSON, ``method``, ``path``, ``status``
+        and ``duration_ms`` are fields of their own."""
+        if _state.level >= 6:
+            text = f"{method} {path} {status} {duration_ms:.2f}ms"
+            fields = {
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(duration_ms, 3),
+            }
+            if _state.pretty:
+                _write(_format_pretty(text, 6))
+            else:
+                _write(_format_json(text, 6, fields))
 
     @staticmethod
     def debug(text: Any, max_lines: int | None = 100) -> None:
