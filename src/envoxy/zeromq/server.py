@@ -18,6 +18,7 @@ in flight within its budget, then closes the sockets.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -232,6 +233,7 @@ class ZapataServer:
             # (HTTP handlers under envoxyd, an in-process client) keep running.
             if self._router_poller.poll(0):
                 return True
+            os.sched_yield()  # a spinning server must not starve its callers' CPU
         return False
 
     def _answer(self, frames: list[bytes]) -> list[bytes]:
