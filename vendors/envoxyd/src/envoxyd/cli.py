@@ -27,6 +27,7 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
     ("--die-on-term", None),
     ("--disable-logging", None),
     ("--buffer-size", "32768"),  # room for large Authorization headers
+    ("--http-keepalive", None),
     ("--harakiri", "90"),
     # where the events worker publishes its status for every worker's readiness
     ("--cache2", "name=envoxyd,items=16,blocksize=8192"),
