@@ -171,3 +171,48 @@ def test_many_routes_still_resolve() -> None:
         views.append(Many())
     client = Client(EnvoxyApp(views))
     assert client.get("/v3/r1999/5").json == {"item": 5}
+
+
+def test_priority_lanes_cap_concurrency() -> None:
+    import threading
+
+    release = threading.Event()
+    entered = threading.Event()
+
+    @on(endpoint="/v3/report", protocols=["http"], priority="low")
+    class Report(View):
+        def get(self, request: Any, **kwargs: Any) -> Any:
+            entered.set()
+            release.wait(10)
+            return {"report": True}
+
+    @on(endpoint="/v3/ping", protocols=["http"], priority="high")
+    class Ping(View):
+        def get(self, request: Any, **kwargs: Any) -> Any:
+            return {"pong": True}
+
+    app = EnvoxyApp([Report(), Ping()], lanes={"low": 1, "high": 4})
+    first: list[int] = []
+    worker = threading.Thread(
+        target=lambda: first.append(Client(app).get("/v3/report").status_code)
+    )
+    worker.start()
+    assert entered.wait(10)
+    busy = Client(app).get("/v3/report")
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+    assert busy.json["error"] == "Busy: the low priority lane is full"
+    assert Client(app).get("/v3/ping").status_code == 200  # another lane is free
+    release.set()
+    worker.join(10)
+    assert first == [200]
+    assert Client(app).get("/v3/report").status_code == 200  # the slot came back
+
+
+def test_unknown_priority_fails_at_boot() -> None:
+    @on(endpoint="/v3/x", protocols=["http"], priority="urgent")
+    class Urgent(View):
+        def get(self, request: Any, **kwargs: Any) -> Any:
+            return {}
+
+    with pytest.raises(ConfigError, match="priority must be one of high, medium, low"):
+        EnvoxyApp([Urgent()])

@@ -11,8 +11,9 @@ One log line per request (INFO): method, path, status, milliseconds.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from werkzeug.wrappers import Request
@@ -25,6 +26,7 @@ from envoxy.views.containers import Response
 __all__ = ["EnvoxyApp", "EnvoxyRequest", "to_response"]
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+RETRY = {"Retry-After": "1"}
 _INFO = Log.INFO
 
 
@@ -53,7 +55,15 @@ class EnvoxyApp:
         self,
         views: Iterable[Any] = (),
         extra_routes: dict[str, dict[str, Callable[..., Any]]] | None = None,
+        lanes: Mapping[str, int] | None = None,
     ) -> None:
+        """``lanes``: at most that many requests at once per priority lane
+        (``{"low": 2}``); a full lane answers 503 with ``Retry-After``."""
+        self.lanes = {
+            name: threading.BoundedSemaphore(int(cap))
+            for name, cap in (lanes or {}).items()
+            if cap is not None
+        }
         self.routes = HttpRoutes()
         for endpoint, handlers in (extra_routes or {}).items():
             self.routes.add(endpoint, handlers)
@@ -80,7 +90,7 @@ class EnvoxyApp:
 
     def _respond(self, method: str, path: str, environ: dict[str, Any]) -> Response:
         try:
-            handler, arguments = self.routes.resolve(method, path)
+            handler, arguments, lane = self.routes.resolve(method, path)
         except NotFound:
             return plain_error(404, f"Resource not found: {path}")
         except MethodNotAllowed as refused:
@@ -90,7 +100,15 @@ class EnvoxyApp:
             return plain_error(
                 405, f"Method {method} not allowed", headers={"Allow": allow}
             )
+        gate = self.lanes.get(lane) if lane is not None else None
+        if gate is not None and not gate.acquire(blocking=False):
+            return plain_error(
+                503, f"Busy: the {lane} priority lane is full", headers=RETRY
+            )
         try:
             return to_response(handler(EnvoxyRequest(environ), **arguments))
         except Exception as exc:  # every failure becomes a reply
             return error_response(exc)
+        finally:
+            if gate is not None:
+                gate.release()

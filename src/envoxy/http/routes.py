@@ -19,9 +19,18 @@ from envoxy.exceptions import ConfigError
 from envoxy.http.converters import NoMatch, Segment, parse_endpoint
 from envoxy.views.views import route_of
 
-__all__ = ["HTTP_METHODS", "HttpRoutes", "MethodNotAllowed", "NotFound", "Route"]
+__all__ = [
+    "HTTP_METHODS",
+    "LANES",
+    "HttpRoutes",
+    "MethodNotAllowed",
+    "NotFound",
+    "Route",
+]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+#: ``@on(..., priority=...)`` lanes (envoxy.http.app caps each lane).
+LANES = ("high", "medium", "low")
 
 
 class NotFound(LookupError):
@@ -39,11 +48,12 @@ class MethodNotAllowed(LookupError):
 class Route:
     """One view's endpoint: its variable segments and method handlers."""
 
-    __slots__ = ("endpoint", "handlers", "segments", "view")
+    __slots__ = ("endpoint", "handlers", "lane", "segments", "view")
 
     def __init__(self, endpoint: str, view: Any, segments: tuple[Segment, ...]) -> None:
         self.endpoint = endpoint
         self.view = view
+        self.lane: str | None = None
         self.segments = segments
         self.handlers: dict[str, Callable[..., Any]] = {
             name.upper(): getattr(view, name)
@@ -87,6 +97,12 @@ class HttpRoutes:
             raise ConfigError(f"{type(view).__name__}: @on(...) needs endpoint=")
         pattern, segments = parse_endpoint(endpoint)
         route = Route(endpoint, view, segments)
+        lane = meta.get("priority")
+        if lane is not None and lane not in LANES:
+            raise ConfigError(
+                f"{type(view).__name__}: priority must be one of {', '.join(LANES)}"
+            )
+        route.lane = lane
         if not route.handlers:
             raise ConfigError(
                 f"{type(view).__name__} is an HTTP view without a get, post, put,"
@@ -113,9 +129,9 @@ class HttpRoutes:
 
     def resolve(
         self, method: str, path: str
-    ) -> tuple[Callable[..., Any], dict[str, Any]]:
-        """The handler and keyword arguments for a request; ``NotFound`` or
-        ``MethodNotAllowed`` otherwise."""
+    ) -> tuple[Callable[..., Any], dict[str, Any], str | None]:
+        """The handler, keyword arguments and priority lane for a request;
+        ``NotFound`` or ``MethodNotAllowed`` otherwise."""
         wanted = "GET" if method == "HEAD" else method
         allowed: list[str] = []
         for route, _ in self._router.match(path):
@@ -125,7 +141,7 @@ class HttpRoutes:
                 continue
             handler = route.handlers.get(wanted)
             if handler is not None:
-                return handler, arguments
+                return handler, arguments, route.lane
             allowed.extend(m for m in route.handlers if m not in allowed)
         if allowed:
             if "GET" in allowed:

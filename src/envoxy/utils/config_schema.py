@@ -120,6 +120,7 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "default_zmq_backend": _object,
     "zmq_workers": _object,
     "zmq_server": _object,
+    "http": _object,
     "cache": _object,
     "default_task_queue": _string,
     **dict.fromkeys(_SERVER_SECTIONS, _servers),

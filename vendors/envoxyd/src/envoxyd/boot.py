@@ -151,6 +151,7 @@ def build_application() -> Any:
             "/_health": {"GET": health.liveness},
             "/_health/ready": {"GET": health.readiness},
         },
+        lanes=(config.get("http") or {}).get("lanes"),
     )
     # PERF(boot): import what the workers run after fork here, once: a worker
     # that is still starting when a SIGTERM drain begins misses it (uWSGI),
