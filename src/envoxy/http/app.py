@@ -27,7 +27,6 @@ __all__ = ["EnvoxyApp", "EnvoxyRequest", "to_response"]
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 RETRY = {"Retry-After": "1"}
-_INFO = Log.INFO
 
 
 class EnvoxyRequest(Request):
@@ -69,7 +68,6 @@ class EnvoxyApp:
             self.routes.add(endpoint, handlers)
         for view in views:
             self.routes.add_view(view)
-        self.in_flight = 0
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -77,14 +75,9 @@ class EnvoxyApp:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO") or "/"
-        self.in_flight += 1
-        try:
-            response = self._respond(method, path, environ)
-        finally:
-            self.in_flight -= 1
-        if Log.is_gte_log_level(_INFO):
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            Log.access(method, path, response.status_code, elapsed_ms)
+        response = self._respond(method, path, environ)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        Log.access(method, path, response.status_code, elapsed_ms)  # INFO only
         body = response(environ, start_response)
         return [] if method == "HEAD" else body
 

@@ -148,16 +148,3 @@ class HttpRoutes:
                 allowed.append("HEAD")
             raise MethodNotAllowed(sorted(allowed))
         raise NotFound(path)
-
-    def allowed(self, path: str) -> list[str]:
-        """Methods some route offers for ``path`` (for ``OPTIONS``)."""
-        methods: set[str] = set()
-        for route, _ in self._router.match(path):
-            try:
-                route.arguments(path)
-            except NoMatch:
-                continue
-            methods.update(route.handlers)
-        if "GET" in methods:
-            methods.add("HEAD")
-        return sorted(methods | {"OPTIONS"}) if methods else []
