@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from envoxy.exceptions import ValidationException
 from envoxy.utils.logs import Log
-from envoxy.views.containers import Response
+from envoxy.views.containers import Response, status_number
 
 __all__ = ["error_response", "plain_error"]
 
@@ -38,10 +38,7 @@ def plain_error(
 
 
 def _status(value: Any) -> int:
-    try:
-        status = int(value)
-    except (TypeError, ValueError):
-        return 500
+    status = status_number(value, 500)
     return status if 100 <= status <= 599 else 500
 
 

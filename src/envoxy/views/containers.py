@@ -23,7 +23,7 @@ from envoxy.constants import SERVER_NAME
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.views.headers import Headers
 
-__all__ = ["Response", "http_date"]
+__all__ = ["Response", "http_date", "status_number"]
 
 StartResponse = Callable[..., Any]
 
@@ -50,6 +50,15 @@ def http_date(now: float | None = None) -> str:
         _date_cache[1] = formatdate(second, usegmt=True)
         _date_cache[0] = second
     return _date_cache[1]
+
+
+def status_number(value: Any, default: int) -> int:
+    """A status given as an int or a numeric string (``ValidationException``
+    statuses, Zapata reply statuses), or ``default`` when it is neither."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def _status_line(status: int | str) -> tuple[int, str]:

@@ -19,6 +19,7 @@ from typing import Any
 from envoxy.constants import Performative
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.singleton import Singleton
+from envoxy.views.containers import status_number
 from envoxy.zeromq.codec import encode_request, generate_headers
 from envoxy.zeromq.errors import NoSocketException, ZMQException
 
@@ -83,7 +84,7 @@ class ZMQ(Singleton):
         if cached:
             return cached  # type: ignore[no-any-return]
         reply: dict[str, Any] = client.request(body, performative)
-        if 200 <= _int_or_zero(reply.get("status")) < 300:
+        if 200 <= status_number(reply.get("status"), 0) < 300:
             store.set_value(key, reply, float(route.get("ttl", 3600)))
         else:
             store.set_value(key, reply, float(route.get("error_ttl", 60)))
@@ -97,13 +98,6 @@ class ZMQ(Singleton):
             executor.shutdown(wait=True)
         for client in self.clients.values():
             client.close()
-
-
-def _int_or_zero(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _cached_route(

@@ -20,7 +20,7 @@ from envoxy.constants import Performative
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.encoders import envoxy_json_loads
 from envoxy.utils.logs import Log
-from envoxy.views.containers import Response
+from envoxy.views.containers import Response, status_number
 from envoxy.views.views import route_of
 from envoxy.zeromq.codec import decode_request, encode_reply
 from envoxy.zeromq.errors import ZapataEncodeError, ZapataError
@@ -96,7 +96,7 @@ class ZmqRoutes:
         except ValidationException as exc:
             return encode_reply(
                 resource,
-                _status_of(exc.status, 412),
+                status_number(exc.status, 412),
                 {"text": str(exc), "code": exc.code},
                 headers,
             )
@@ -120,13 +120,6 @@ class ZmqRoutes:
         return 405, {"text": f"Method {method.upper()} not allowed", "code": 0}
 
 
-def _status_of(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def _as_reply(result: Any) -> tuple[int, Any]:
     """A view's return value -> (status, payload), as the HTTP side reads it."""
     if isinstance(result, Response):
@@ -137,7 +130,7 @@ def _as_reply(result: Any) -> tuple[int, Any]:
             payload = body.decode("utf-8", "replace")
         return result.status_code, payload
     if isinstance(result, Mapping) and "payload" in result and "status" in result:
-        return _status_of(result["status"], 200), result["payload"]
+        return status_number(result["status"], 200), result["payload"]
     if isinstance(result, list):
         return 200, {"elements": result, "size": len(result)}
     return 200, result
