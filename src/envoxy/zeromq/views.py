@@ -13,15 +13,16 @@ from typing import Any
 from envoxy.exceptions import ConfigError
 from envoxy.zeromq.routes import ZmqRoutes
 
-__all__ = ["serve_zmq_views"]
+__all__ = ["plan_zmq_server", "serve_zmq_views"]
 
 
-def serve_zmq_views(views: Iterable[Any], conf: Mapping[str, Any] | None = None) -> Any:
-    """Start a ``ZapataServer`` for the ZeroMQ views among ``views``; ``None``
-    when there are none. ``ConfigError`` when they exist but ``zmq_server``
-    has no ``bind``."""
-    from envoxy.zeromq.server import ZapataServer
-
+def plan_zmq_server(
+    views: Iterable[Any], conf: Mapping[str, Any] | None = None
+) -> tuple[ZmqRoutes, dict[str, Any]] | None:
+    """The routes of the ZeroMQ views among ``views`` and the ``ZapataServer``
+    options from ``zmq_server`` (``conf`` or the config); ``None`` when there
+    are no such views, ``ConfigError`` when the section is wrong. Opens nothing
+    (envoxyd's preflight calls it too)."""
     routes = ZmqRoutes(views)
     if not routes.count:
         return None
@@ -36,11 +37,24 @@ def serve_zmq_views(views: Iterable[Any], conf: Mapping[str, Any] | None = None)
             "(e.g. tcp://0.0.0.0:5555)"
         )
     try:
-        workers = int(conf.get("workers", 8))
-        handoff_ms = float(conf.get("handoff_ms", 5.0))
-        spin_us = float(conf.get("spin_us", 250.0))
+        options = {
+            "bind": bind,
+            "workers": int(conf.get("workers", 8)),
+            "handoff_ms": float(conf.get("handoff_ms", 5.0)),
+            "spin_us": float(conf.get("spin_us", 250.0)),
+        }
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"zmq_server: {exc}") from None
-    return ZapataServer(
-        bind, routes.reply, workers=workers, handoff_ms=handoff_ms, spin_us=spin_us
-    ).start()
+    return routes, options
+
+
+def serve_zmq_views(views: Iterable[Any], conf: Mapping[str, Any] | None = None) -> Any:
+    """Start a ``ZapataServer`` for the ZeroMQ views among ``views``; ``None``
+    when there are none (see ``plan_zmq_server`` for the errors)."""
+    plan = plan_zmq_server(views, conf)
+    if plan is None:
+        return None
+    from envoxy.zeromq.server import ZapataServer
+
+    routes, options = plan
+    return ZapataServer(reply=routes.reply, **options).start()

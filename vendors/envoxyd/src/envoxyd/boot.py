@@ -107,15 +107,10 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
     views = [klass() for klass in classes]
     if check_only:
         from envoxy.http.routes import HttpRoutes
-        from envoxy.zeromq.routes import ZmqRoutes
+        from envoxy.zeromq.views import plan_zmq_server
 
         HttpRoutes(views)  # endpoints parse, auth backends exist
-        zmq_server = config.get("zmq_server") or {}
-        if ZmqRoutes(views).count and not zmq_server.get("bind"):
-            raise ConfigError(
-                "views use protocols=['zmq'] but zmq_server.bind is not set "
-                "(e.g. tcp://0.0.0.0:5555)"
-            )
+        plan_zmq_server(views, config.get("zmq_server") or {})
     return views
 
 
