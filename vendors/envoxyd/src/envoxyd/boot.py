@@ -29,9 +29,10 @@ __all__ = ["build_application", "load_config", "load_views", "option"]
 
 def option(name: str) -> str | None:
     """A ``--set name=value`` of the running uWSGI (``None`` outside uWSGI)."""
-    try:
-        import uwsgi  # type: ignore[import-not-found]
-    except ImportError:
+    from envoxyd.lifecycle import uwsgi_api
+
+    uwsgi = uwsgi_api()
+    if uwsgi is None:
         return None
     value = uwsgi.opt.get(name)
     if isinstance(value, list):
@@ -163,13 +164,15 @@ def build_application() -> Any:
 
 
 def _after_fork(start: Any) -> None:
-    """Run ``start`` in every worker once it exists."""
-    try:
-        import uwsgi  # type: ignore[import-not-found]
-    except ImportError:
+    """Run ``start`` in every worker once it exists (``shutdown`` armed first)."""
+    from envoxyd import lifecycle
+
+    uwsgi = lifecycle.uwsgi_api()
+    if uwsgi is None:
         start()  # a plain WSGI server: this process is the worker
         return
     if uwsgi.worker_id() > 0:  # --lazy-apps: already in the worker
+        lifecycle.arm()
         start()
         return
     previous = getattr(uwsgi, "post_fork_hook", None)
@@ -181,8 +184,6 @@ def _after_fork(start: Any) -> None:
             # uWSGI skips a worker still inside this hook when a SIGTERM drain
             # begins (the worker then never stops): return at once, start the
             # connectors beside the accept loop.
-            from envoxyd import lifecycle
-
             lifecycle.arm()
             threading.Thread(target=start, name="envoxyd-start", daemon=True).start()
 

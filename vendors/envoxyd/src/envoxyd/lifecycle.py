@@ -12,44 +12,48 @@ from envoxy.utils.config import Config
 from envoxy.utils.logs import Log
 
 __all__ = [
+    "arm",
     "expects_events",
     "owns_events",
     "read_events_status",
     "runs_events",
     "shutdown",
     "started",
+    "uwsgi_api",
     "zmq_server",
 ]
 
 _state: dict[str, Any] = {"app": None, "zmq": None, "done": False}
 
 
-def arm() -> None:
-    """In the worker, before anything else: run ``shutdown`` when uWSGI stops it."""
+def uwsgi_api() -> Any:
+    """The running uWSGI's ``uwsgi`` module; ``None`` under another server."""
     try:
         import uwsgi  # type: ignore[import-not-found]
     except ImportError:
-        return
-    uwsgi.atexit = shutdown
+        return None
+    return uwsgi
+
+
+def arm() -> None:
+    """In the worker, before anything else: run ``shutdown`` when uWSGI stops it."""
+    uwsgi = uwsgi_api()
+    if uwsgi is not None:
+        uwsgi.atexit = shutdown
 
 
 _lock = threading.Lock()
 
 
 def started(app: Any, server: Any) -> None:
-    """Remember what to stop and register ``shutdown`` with uWSGI; the events
-    worker starts publishing its status."""
+    """Remember what to stop (``arm`` registered ``shutdown``); under uWSGI
+    the events worker starts publishing its status."""
     if _state["done"]:  # the drain began while this worker was starting
         if server is not None:
             server.stop(timeout=0)
         return
     _state.update(app=app, zmq=server)
-    try:
-        import uwsgi  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    uwsgi.atexit = shutdown
-    if owns_events() and expects_events():
+    if uwsgi_api() is not None and owns_events() and expects_events():
         threading.Thread(
             target=_publish_status, name="envoxyd-events-status", daemon=True
         ).start()
@@ -77,8 +81,7 @@ def events_status() -> dict[str, Any]:
 def _publish_status() -> None:
     import json
 
-    import uwsgi
-
+    uwsgi = uwsgi_api()
     while not _state["done"]:
         try:
             payload = json.dumps(events_status()).encode()
@@ -92,12 +95,11 @@ def read_events_status() -> dict[str, Any] | None:
     """The events worker's last status; ``None`` when it is missing or stale."""
     if owns_events():
         return events_status()
-    try:
-        import json
-
-        import uwsgi
-    except ImportError:
+    uwsgi = uwsgi_api()
+    if uwsgi is None:
         return None
+    import json
+
     raw = uwsgi.cache_get(STATUS_KEY, STATUS_CACHE)
     return json.loads(raw) if raw else None
 
@@ -105,9 +107,8 @@ def read_events_status() -> dict[str, Any] | None:
 def runs_events(config: Any) -> bool:
     """Whether this worker runs the MQTT and ZeroMQ views (worker
     ``envoxyd.events_worker``, default 1; always outside uWSGI)."""
-    try:
-        import uwsgi  # type: ignore[import-not-found]
-    except ImportError:
+    uwsgi = uwsgi_api()
+    if uwsgi is None:
         return True
     wanted = int((config.get("envoxyd") or {}).get("events_worker", 1))
     runs = bool(uwsgi.worker_id() == wanted)
