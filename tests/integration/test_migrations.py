@@ -103,19 +103,14 @@ class ServiceDir:
             if module
             else [str(script)]
         )
-        return subprocess.run(
-            [*command, *args],
-            cwd=self.root,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return self._run([*command, *args])
 
     def python(self, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return self._run([sys.executable, "-c", code, *args])
+
+    def _run(self, command: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-c", code, *args],
+            command,
             cwd=self.root,
             env=self.env(),
             capture_output=True,

@@ -171,24 +171,22 @@ def require_backend(where: str) -> None:
         )
 
 
+def _through_backend(method: str, request: Any, kwargs: dict[str, Any]) -> Any:
+    chosen = backend()
+    if chosen is None:
+        raise ConfigError("no auth backend is configured")
+    topic = get_topic(kwargs.get("endpoint", ""))
+    return getattr(chosen, method)(request, topic=topic, **kwargs)
+
+
 class AuthBackendMixin:
     """Upstream's mixin: ``authenticate``/``anonymous`` through the backend."""
 
     def authenticate(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        chosen = backend()
-        if chosen is None:
-            raise ConfigError("no auth backend is configured")
-        return chosen.authenticate(
-            request, topic=get_topic(kwargs.get("endpoint", "")), **kwargs
-        )
+        return _through_backend("authenticate", request, kwargs)
 
     def anonymous(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        chosen = backend()
-        if chosen is None:
-            raise ConfigError("no auth backend is configured")
-        return chosen.anonymous(
-            request, topic=get_topic(kwargs.get("endpoint", "")), **kwargs
-        )
+        return _through_backend("anonymous", request, kwargs)
 
     @property
     def AuthorizationException(self) -> Any:

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from envoxy.constants import SERVER_NAME, Performative
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.zeromq.errors import ZapataEncodeError, ZapataError
 
@@ -52,10 +53,10 @@ __all__ = [
     "request_envelope",
 ]
 
-USER_AGENT = "Envoxy Server"
+USER_AGENT = SERVER_NAME
 _loads = orjson.loads  # strict JSON, what envoxy_json_loads is
-REPLY_PERFORMATIVE = 7
-_MAX_PERFORMATIVE = 11
+REPLY_PERFORMATIVE = int(Performative.REPLY)
+_MAX_PERFORMATIVE = int(max(Performative))
 
 # uuid4 bytes come from os.urandom in blocks (compiled build only).
 _RANDOM_BLOCK = cython.declare(cython.Py_ssize_t, 4096)
