@@ -152,14 +152,15 @@ def build_application() -> Any:
     # PERF(boot): import what the workers run after fork here, once: a worker
     # that is still starting when a SIGTERM drain begins misses it (uWSGI),
     # so the post-fork work must take milliseconds, not imports.
-    import envoxy.zeromq.views
+    from envoxy.zeromq.views import plan_zmq_server
     from envoxyd import lifecycle  # noqa: F401
 
-    if envoxy.zeromq.views.ZmqRoutes(views).count:
-        import envoxy.zeromq.server
+    zmq_plan = plan_zmq_server(views, config.get("zmq_server") or {})
+    if zmq_plan is not None:
+        import envoxy.zeromq.server  # pyzmq in the master; no context yet
     if config.get("mqtt_servers"):
-        import envoxy.mqtt.views
-    _after_fork(lambda: start_worker(app, views, config))
+        import envoxy.mqtt.views  # noqa: F401
+    _after_fork(lambda: start_worker(app, views, config, zmq_plan))
     return app
 
 
@@ -190,9 +191,12 @@ def _after_fork(start: Any) -> None:
     uwsgi.post_fork_hook = hook
 
 
-def start_worker(app: Any, views: list[Any], config: Mapping[str, Any]) -> None:
-    """Connectors of one worker; MQTT and ZeroMQ views only in the events worker
-    (every worker would otherwise get each message, and only one can bind)."""
+def start_worker(
+    app: Any, views: list[Any], config: Mapping[str, Any], zmq_plan: Any
+) -> None:
+    """Connectors of one worker; MQTT and ZeroMQ views (``zmq_plan``, from
+    ``plan_zmq_server``) only in the events worker: every worker would
+    otherwise get each message, and only one can bind."""
     from envoxyd import lifecycle
 
     if config.get("zmq_servers"):
@@ -205,7 +209,9 @@ def start_worker(app: Any, views: list[Any], config: Mapping[str, Any]) -> None:
             from envoxy.mqtt.views import register_mqtt_views
 
             register_mqtt_views(views)
-        from envoxy.zeromq.views import serve_zmq_views
+        if zmq_plan is not None:
+            from envoxy.zeromq.server import ZapataServer
 
-        server = serve_zmq_views(views)
+            routes, options = zmq_plan
+            server = ZapataServer(reply=routes.reply, **options).start()
     lifecycle.started(app, server)
