@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -331,6 +332,22 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
     assert len(access) == 2  # one JSON line per request, with its own fields
     assert {(a["method"], a["status"]) for a in access} == {("GET", 200)}
     assert all(a["duration_ms"] >= 1000 for a in access)
+
+
+def test_router_reaches_the_workers_over_a_private_unix_socket(tmp_path: Path) -> None:
+    conf = {**JWT_CONF, "zmq_server": {"bind": f"tcp://127.0.0.1:{free_port()}"}}
+    daemon = Daemon(tmp_path, conf).start()
+    assert daemon.process is not None
+    found = re.search(
+        r"bound to UNIX address (\S+envoxyd-(\d+)\.sock)", daemon.log.read_text()
+    )
+    assert found, "the router's backend is not a UNIX socket"
+    path = Path(found[1])
+    assert int(found[2]) == daemon.process.pid  # the CLI's pid, kept through exec
+    assert path.is_socket() and path.parent.stat().st_mode & 0o777 == 0o700
+    assert daemon.get("/v3/items/5")[0] == 200
+    assert daemon.stop() == 0
+    assert not path.exists()  # removed at exit (--vacuum)
 
 
 @pytest.mark.parametrize(
