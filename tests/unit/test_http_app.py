@@ -216,3 +216,54 @@ def test_unknown_priority_fails_at_boot() -> None:
 
     with pytest.raises(ConfigError, match="priority must be one of high, medium, low"):
         EnvoxyApp([Urgent()])
+
+
+def test_int_and_float_take_ascii_digits_only() -> None:
+    from envoxy.http.converters import CONVERTERS, NoMatch
+
+    for text in ("12\n", "\u0663", "+3", " 3", "3_0", "", "-1"):
+        with pytest.raises(NoMatch):
+            CONVERTERS["int"](text)
+    for text in ("1.5\n", "1.", ".5", "1e3", "nan", "1.5 "):
+        with pytest.raises(NoMatch):
+            CONVERTERS["float"](text)
+    assert CONVERTERS["int"]("007") == 7 and CONVERTERS["float"]("0.25") == 0.25
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"REQUEST_METHOD": "post", "PATH_INFO": "/a/b", "QUERY_STRING": "x=1&x=2"},
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "", "SCRIPT_NAME": "/root/"},
+        {"PATH_INFO": "/caf\xc3\xa9", "HTTP_COOKIE": "k=v; a=b", "REMOTE_ADDR": "::1"},
+    ],
+)
+def test_lazy_request_reads_like_werkzeug(environ: dict[str, Any]) -> None:
+    import io
+
+    from werkzeug.wrappers import Request
+
+    from envoxy.http.app import EnvoxyRequest
+
+    def fresh() -> dict[str, Any]:
+        body = b'{"n": 1}'
+        return {
+            "SERVER_NAME": "svc",
+            "SERVER_PORT": "8080",
+            "wsgi.url_scheme": "http",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            **environ,
+        }
+
+    ours, theirs = EnvoxyRequest(fresh()), Request(fresh())
+    names = ("method", "path", "full_path", "root_path", "url", "args", "cookies")
+    for name in names:
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert dict(ours.headers) == dict(theirs.headers)
+    assert ours.remote_addr == theirs.remote_addr and ours.server == theirs.server
+    assert ours.is_json and ours.get_json() == theirs.get_json() == {"n": 1}
+    assert ours.environ["werkzeug.request"] is ours
+    with pytest.raises(AttributeError):
+        ours.no_such_attribute  # noqa: B018

@@ -18,8 +18,7 @@ from envoxy.exceptions import ConfigError
 __all__ = ["CONVERTERS", "Segment", "parse_endpoint"]
 
 _VARIABLE = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<type>[a-z]+))?\}$")
-_INT = re.compile(r"^[0-9]+$")
-_FLOAT = re.compile(r"^[0-9]+\.[0-9]+$")
+_FLOAT = re.compile(r"[0-9]+\.[0-9]+")
 
 
 class NoMatch(ValueError):
@@ -33,13 +32,14 @@ def _string(text: str) -> str:
 
 
 def _int(text: str) -> int:
-    if not _INT.match(text):
+    # ASCII digits only: int() would also take "٣", "+3", " 3" or "3_0"
+    if not (text.isascii() and text.isdigit()):
         raise NoMatch(text)
     return int(text)
 
 
 def _float(text: str) -> float:
-    if not _FLOAT.match(text):
+    if not _FLOAT.fullmatch(text):
         raise NoMatch(text)
     return float(text)
 

@@ -48,13 +48,15 @@ class MethodNotAllowed(LookupError):
 class Route:
     """One view's endpoint: its variable segments and method handlers."""
 
-    __slots__ = ("endpoint", "handlers", "lane", "segments", "view")
+    __slots__ = ("_plan", "endpoint", "handlers", "lane", "segments", "view")
 
     def __init__(self, endpoint: str, view: Any, segments: tuple[Segment, ...]) -> None:
         self.endpoint = endpoint
         self.view = view
         self.lane: str | None = None
         self.segments = segments
+        # PERF(http-load): plain tuples, read once per request without attribute lookups
+        self._plan = tuple((s.index, s.name, s.convert, s.rest) for s in segments)
         self.handlers: dict[str, Callable[..., Any]] = {
             name.upper(): getattr(view, name)
             for name in HTTP_METHODS
@@ -63,17 +65,13 @@ class Route:
 
     def arguments(self, path: str) -> dict[str, Any]:
         """The converted ``{name: value}`` of ``path``; ``NoMatch`` if one fails."""
-        if not self.segments:
-            return {"endpoint": self.endpoint}
-        levels = path.split("/")
         found: dict[str, Any] = {}
-        for segment in self.segments:
-            text = (
-                "/".join(levels[segment.index :])
-                if segment.rest
-                else levels[segment.index]
-            )
-            found[segment.name] = segment.convert(text)
+        if self._plan:
+            levels = path.split("/")
+            for index, name, convert, rest in self._plan:
+                found[name] = convert(
+                    "/".join(levels[index:]) if rest else levels[index]
+                )
         found["endpoint"] = self.endpoint  # upstream passes the raw endpoint too
         return found
 
