@@ -300,6 +300,31 @@ def test_readiness_reports_a_connector_down(tmp_path: Path) -> None:
         assert daemon.stop() == 0
 
 
+def test_readiness_answers_in_time_when_a_database_hangs(tmp_path: Path) -> None:
+    """PostgreSQL that accepts TCP and never answers: pgsqlc's connect alone
+    would wait 5 s per attempt; the probe reports a timeout within its bound."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)  # the kernel completes handshakes; nobody ever reads
+        host, port = hung.getsockname()
+        conf = {
+            **JWT_CONF,
+            "psql_servers": {
+                "hung": {"host": host, "port": port, "db": "x", "user": "x"}
+            },
+            "zmq_server": {"bind": f"tcp://127.0.0.1:{free_port()}"},
+        }
+        daemon = Daemon(tmp_path, conf).start()
+        try:
+            for _ in range(2):  # the second probe finds the first check running
+                status, _, body = daemon.get("/_health/ready", timeout=4)
+                assert status == 503
+                check = body["checks"]["psql_servers.hung"]
+                assert check == {"ok": False, "error": "timeout", "required": True}
+        finally:
+            assert daemon.stop() == 0
+
+
 def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
     zmq_server = {"bind": f"tcp://127.0.0.1:{free_port()}"}
     conf = {**JWT_CONF, "zmq_server": zmq_server, "log": {"level": 6}}

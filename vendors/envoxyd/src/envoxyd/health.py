@@ -8,10 +8,19 @@ its status every second in uWSGI's cache for the other workers:
 answers) and the Zapata server (running). Every configured connector is
 required unless listed in ``health.optional`` (``["redis_servers.cache"]``);
 a required one down makes the answer 503.
+
+The checks run side by side, each in its own thread, and the answer waits at
+most ``CHECK_TIMEOUT_S`` for them: a connector that hangs (a database behind
+a dead route: pgsqlc's own connect timeout and retries take seconds) is
+reported as ``timeout`` instead of holding the probe past its deadline. A
+check still running from an earlier probe is not started twice.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -88,24 +97,76 @@ def run_check(check: Callable[[str], dict[str, Any]], key: str) -> dict[str, Any
         return {"ok": False, "error": type(exc).__name__}
 
 
+class _Check:
+    """One running check: a daemon thread (a check hanging in a connect must
+    not hold up the worker's exit) and the result it leaves."""
+
+    __slots__ = ("done", "result")
+
+    def __init__(self, check: Callable[[str], dict[str, Any]], key: str) -> None:
+        self.done = threading.Event()
+        self.result: dict[str, Any] = {}
+        threading.Thread(target=self._run, args=(check, key), daemon=True).start()
+
+    def _run(self, check: Callable[[str], dict[str, Any]], key: str) -> None:
+        self.result = run_check(check, key)
+        self.done.set()
+
+
+_lock = threading.Lock()
+_running: dict[str, _Check] = {}
+_owner = [0]  # the pid _running belongs to: a forked child starts afresh
+
+
+Check = Callable[[str], dict[str, Any]]
+
+
+def _start(name: str, check: Check, key: str) -> _Check | None:
+    """A new check of ``name``; ``None`` while the previous one still runs."""
+    with _lock:
+        if _owner[0] != os.getpid():
+            _owner[0] = os.getpid()
+            _running.clear()
+        previous = _running.get(name)
+        if previous is not None and not previous.done.is_set():
+            return None
+        started = _running[name] = _Check(check, key)
+        return started
+
+
+def run_checks(
+    jobs: Mapping[str, tuple[Callable[[str], dict[str, Any]], str]],
+) -> dict[str, dict[str, Any]]:
+    """``{name: result}`` of every job, waiting ``CHECK_TIMEOUT_S`` in all."""
+    started = {name: _start(name, *job) for name, job in jobs.items()}
+    deadline = time.monotonic() + CHECK_TIMEOUT_S
+    results = {}
+    for name, check in started.items():
+        remaining = max(0.0, deadline - time.monotonic())
+        if check is not None and check.done.wait(remaining):
+            results[name] = dict(check.result)
+        else:
+            results[name] = {"ok": False, "error": "timeout"}
+    return results
+
+
 def readiness(request: Any, **_: Any) -> Response:
     from envoxyd import lifecycle
 
     optional = set((Config.get("health") or {}).get("optional") or [])
-    results: dict[str, Any] = {}
-    ready = True
+    jobs = {}
     for section, check in CHECKS.items():
         servers = Config.get(section) or {}
         if not isinstance(servers, Mapping):
             continue
         for key, conf in servers.items():
-            if not isinstance(conf, Mapping):
-                continue  # e.g. psql_servers.default naming the default key
-            name = f"{section}.{key}"
-            result = run_check(check, key)
-            result["required"] = name not in optional
-            results[name] = result
-            ready = ready and (result["ok"] or not result["required"])
+            if isinstance(conf, Mapping):  # not e.g. psql_servers.default = "key"
+                jobs[f"{section}.{key}"] = (check, key)
+    results: dict[str, Any] = run_checks(jobs)
+    ready = True
+    for name, result in results.items():
+        result["required"] = name not in optional
+        ready = ready and (result["ok"] or not result["required"])
     if lifecycle.expects_events():
         events = lifecycle.read_events_status()
         if events is None:
