@@ -35,6 +35,12 @@ class Singleton:
         return obj
 
     @classmethod
+    def existing(cls) -> Self | None:
+        """The instance if one was built; never builds one (for shutdown:
+        close what exists without connecting anything new)."""
+        return cls._instance  # type: ignore[no-any-return]
+
+    @classmethod
     def instance_with_queue(cls, queue_: Any) -> Self:
         return cls.instance(queue_=queue_)
 
