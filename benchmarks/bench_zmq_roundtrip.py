@@ -21,6 +21,13 @@ import zmq
 from envoxy.zeromq.codec import encode_request
 from envoxy.zeromq.dispatcher import Dispatcher as zmqc
 
+# Round trips between two processes on a shared 2-vCPU machine are bimodal
+# (a rarer fast mode at about half the time, on either side): the gate's
+# best-of estimate needs many rounds so that each side shows its fast mode,
+# not only the one that happened to be lucky (30 rounds left one side in its
+# slow mode often enough to put the ratio at 0.54 against a 0.6 floor).
+pytestmark = pytest.mark.benchmark(min_rounds=120, max_time=2.0)
+
 PEERS = Path(__file__).with_name("zmq_peers.py")
 RESOURCE = "/v3/data-layer/cards"
 CALLERS = 8
