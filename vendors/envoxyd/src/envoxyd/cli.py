@@ -72,7 +72,7 @@ def router_socket(name: str) -> str | None:
     private directory. uWSGI's own choice is a TCP port on 127.0.0.1, which
     every local user can connect to with the uwsgi protocol and which costs
     the router a TCP handshake per request (measured: about 18,000 req/s
-    against 30,000-34,000 over a UNIX socket, docs/BENCHMARKS.md)."""
+    against 31,000-35,000 over a UNIX socket, docs/BENCHMARKS.md)."""
     folder = _private_dir()
     if folder is None:
         return None

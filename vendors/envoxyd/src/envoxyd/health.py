@@ -31,6 +31,9 @@ __all__ = ["liveness", "readiness"]
 
 CHECK_TIMEOUT_S = 1.0
 
+#: A connector check: the server key in, ``{"ok": bool, ...}`` out.
+Check = Callable[[str], dict[str, Any]]
+
 
 def liveness(request: Any, **_: Any) -> Response:
     return Response({"status": "healthy", "service": "envoxy"})
@@ -83,45 +86,42 @@ def _couchdb(key: str) -> dict[str, Any]:
     return {"ok": reply.status == 200}
 
 
-CHECKS: dict[str, Callable[[str], dict[str, Any]]] = {
+CHECKS: dict[str, Check] = {
     "redis_servers": _redis,
     "psql_servers": _psql,
     "couchdb_servers": _couchdb,
 }
 
 
-def run_check(check: Callable[[str], dict[str, Any]], key: str) -> dict[str, Any]:
+def run_check(check: Check, key: str) -> dict[str, Any]:
     try:
         return check(key)
     except Exception as exc:  # a connector down is an answer, not a crash
         return {"ok": False, "error": type(exc).__name__}
 
 
-class _Check:
+class _RunningCheck:
     """One running check: a daemon thread (a check hanging in a connect must
     not hold up the worker's exit) and the result it leaves."""
 
     __slots__ = ("done", "result")
 
-    def __init__(self, check: Callable[[str], dict[str, Any]], key: str) -> None:
+    def __init__(self, check: Check, key: str) -> None:
         self.done = threading.Event()
         self.result: dict[str, Any] = {}
         threading.Thread(target=self._run, args=(check, key), daemon=True).start()
 
-    def _run(self, check: Callable[[str], dict[str, Any]], key: str) -> None:
+    def _run(self, check: Check, key: str) -> None:
         self.result = run_check(check, key)
         self.done.set()
 
 
 _lock = threading.Lock()
-_running: dict[str, _Check] = {}
+_running: dict[str, _RunningCheck] = {}
 _owner = [0]  # the pid _running belongs to: a forked child starts afresh
 
 
-Check = Callable[[str], dict[str, Any]]
-
-
-def _start(name: str, check: Check, key: str) -> _Check | None:
+def _start(name: str, check: Check, key: str) -> _RunningCheck | None:
     """A new check of ``name``; ``None`` while the previous one still runs."""
     with _lock:
         if _owner[0] != os.getpid():
@@ -130,12 +130,12 @@ def _start(name: str, check: Check, key: str) -> _Check | None:
         previous = _running.get(name)
         if previous is not None and not previous.done.is_set():
             return None
-        started = _running[name] = _Check(check, key)
+        started = _running[name] = _RunningCheck(check, key)
         return started
 
 
 def run_checks(
-    jobs: Mapping[str, tuple[Callable[[str], dict[str, Any]], str]],
+    jobs: Mapping[str, tuple[Check, str]],
 ) -> dict[str, dict[str, Any]]:
     """``{name: result}`` of every job, waiting ``CHECK_TIMEOUT_S`` in all."""
     started = {name: _start(name, *job) for name, job in jobs.items()}
