@@ -364,7 +364,8 @@ def test_router_reaches_the_workers_over_a_private_unix_socket(tmp_path: Path) -
     daemon = Daemon(tmp_path, conf).start()
     assert daemon.process is not None
     found = re.search(
-        r"bound to UNIX address (\S+envoxyd-(\d+)\.sock)", daemon.log.read_text()
+        r"bound to UNIX address (\S+envoxyd-(\d+)-[0-9a-f]{8}\.sock)",
+        daemon.log.read_text(),
     )
     assert found, "the router's backend is not a UNIX socket"
     path = Path(found[1])

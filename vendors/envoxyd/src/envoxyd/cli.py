@@ -11,6 +11,7 @@ any of them can be overridden by passing the flag.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import sys
 import tempfile
@@ -93,11 +94,15 @@ def build_arguments(argv: Sequence[str], name: str | None = None) -> list[str]:
     not set (an app flag of theirs replaces envoxyd's module). With ``--http``
     and no backend of theirs, the router reaches the workers over a private
     UNIX socket (``router_socket``; ``name`` names it, default: this process's
-    pid, which uWSGI's master keeps through exec), removed at exit."""
+    pid, which uWSGI's master keeps through exec, and 8 random hex digits:
+    two containers that share /tmp may both run envoxyd as pid 1), removed
+    at exit."""
     given = _given(argv)
     arguments = list(argv)
     if "--http" in given and not given & _BACKEND_FLAGS:
-        path = router_socket(str(os.getpid()) if name is None else name)
+        if name is None:
+            name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        path = router_socket(name)
         if path is not None:
             arguments += ["--socket", path, "--vacuum"]
     for flag, value in DEFAULTS:
