@@ -118,15 +118,21 @@ class _RunningCheck:
 
 _lock = threading.Lock()
 _running: dict[str, _RunningCheck] = {}
-_owner = [0]  # the pid _running belongs to: a forked child starts afresh
+
+
+def _forget_checks() -> None:
+    """In a forked child: the parent's check threads do not exist here."""
+    global _lock
+    _lock = threading.Lock()
+    _running.clear()
+
+
+os.register_at_fork(after_in_child=_forget_checks)
 
 
 def _start(name: str, check: Check, key: str) -> _RunningCheck | None:
     """A new check of ``name``; ``None`` while the previous one still runs."""
     with _lock:
-        if _owner[0] != os.getpid():
-            _owner[0] = os.getpid()
-            _running.clear()
         previous = _running.get(name)
         if previous is not None and not previous.done.is_set():
             return None
