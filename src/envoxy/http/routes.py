@@ -48,13 +48,12 @@ class MethodNotAllowed(LookupError):
 class Route:
     """One view's endpoint: its variable segments and method handlers."""
 
-    __slots__ = ("_plan", "endpoint", "handlers", "lane", "segments", "view")
+    __slots__ = ("_plan", "endpoint", "handlers", "lane", "view")
 
     def __init__(self, endpoint: str, view: Any, segments: tuple[Segment, ...]) -> None:
         self.endpoint = endpoint
         self.view = view
         self.lane: str | None = None
-        self.segments = segments
         # PERF(http-load): plain tuples, read once per request without attribute lookups
         self._plan = tuple((s.index, s.name, s.convert, s.rest) for s in segments)
         self.handlers: dict[str, Callable[..., Any]] = {
