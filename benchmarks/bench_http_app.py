@@ -16,11 +16,11 @@ from typing import Any
 import flask
 import pytest
 
+from benchmarks.http_load import BODY
 from envoxy import View, on
 from envoxy.http.app import EnvoxyApp
 from envoxy.utils.encoders import envoxy_json_dumps
 
-BODY = {"id": 42, "name": "card", "active": True, "tags": ["a", "b"], "balance": 10.5}
 PATH = "/v3/cards/7"
 ENVIRON = {
     "REQUEST_METHOD": "GET",
