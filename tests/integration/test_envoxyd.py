@@ -4,177 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 import zmq
 
-SECRET = "test-secret-that-is-long-enough-for-hs256"
-ENVOXYD = shutil.which("envoxyd", path=str(Path(sys.executable).parent))
-
-VIEWS = """
-import time
-import uuid
-
-from envoxy import View, ValidationException, auth_required, on
-
-
-@on(endpoint="/v3/items/{item_id:int}", protocols=["http"])
-class Item(View):
-    def get(self, request, item_id, **kwargs):
-        if item_id == 0:
-            raise ValidationException("zero is not an item", code=1234, status=422)
-        return {"id": item_id, "q": request.args.to_dict()}
-
-    def put(self, request, item_id, **kwargs):
-        return {"id": item_id, "body": request.get_json()}, 201
-
-
-@on(endpoint="/v3/things/{thing:uuid}/files/{rest:path}", protocols=["http"])
-class Files(View):
-    def get(self, request, thing, rest, **kwargs):
-        return [str(thing), rest]
-
-
-@on(endpoint="/v3/boom", protocols=["http"])
-class Boom(View):
-    def get(self, request, **kwargs):
-        raise RuntimeError("database password is hunter2")
-
-
-@on(endpoint="/v3/slow", protocols=["http"])
-class Slow(View):
-    def get(self, request, **kwargs):
-        time.sleep(float(request.args.get("s", "1")))
-        return {"slept": True}
-
-
-@on(endpoint="/v3/admin", protocols=["http"])
-class Admin(View):
-    @auth_required(roles=["admin"])
-    def get(self, request, claims=None, **kwargs):
-        return {"sub": claims["sub"]}
-
-
-@on(endpoint="/v3/echo/{word}", protocols=["zmq"])
-class Echo(View):
-    def get(self, request, word, **kwargs):
-        return {"word": word}
-
-
-__loader__ = [Item, Files, Boom, Slow, Admin, Echo]
-"""
-
-
-DRAIN_HOOKED = 'unix_signal:2 gracefully_kill_them_all" (master-start)'
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Daemon:
-    def __init__(self, folder: Path, conf: dict[str, Any], views: str = VIEWS) -> None:
-        self.folder = folder
-        self.port = free_port()
-        (folder / "views.py").write_text(views)
-        conf = {"modules": [str(folder / "views.py")], **conf}
-        (folder / "envoxy.json").write_text(json.dumps(conf))
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = folder / "envoxyd.log"
-
-    def command(self) -> list[str]:
-        assert ENVOXYD, "envoxyd is not installed in this environment (make install)"
-        return [
-            ENVOXYD,
-            "--http",
-            f"127.0.0.1:{self.port}",
-            "--set",
-            f"conf={self.folder / 'envoxy.json'}",
-            "--processes",
-            "2",
-        ]
-
-    def start(self) -> Daemon:
-        with self.log.open("wb") as log:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.folder
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"envoxyd exited: {self.log.read_text()}")
-            # the drain hooks are installed (a SIGTERM before that just kills)
-            hooked = DRAIN_HOOKED in self.log.read_text(errors="replace")
-            try:
-                if hooked and self.get("/_health")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"envoxyd did not answer: {self.log.read_text()}")
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = 10,
-    ) -> tuple[int, dict[str, str], Any]:
-        url = f"http://127.0.0.1:{self.port}{path}"
-        request = urllib.request.Request(
-            url, data=body, method=method, headers=headers or {}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
-                status, head, data = reply.status, dict(reply.headers), reply.read()
-        except urllib.error.HTTPError as error:
-            status, head, data = error.code, dict(error.headers), error.read()
-        try:
-            return status, head, json.loads(data) if data else None
-        except ValueError:
-            return status, head, data
-
-    def get(self, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
-        return self.request("GET", path, **kwargs)
-
-    def stop(self) -> int:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        return self.process.returncode
-
-
-JWT_CONF = {
-    "auth": {
-        "jwt": {
-            "secret": SECRET,
-            "algorithms": ["HS256"],
-            "audience": "envoxy-tests",
-            "issuer": "https://issuer.test",
-        }
-    }
-}
+from tests.daemon import ENVOXYD, JWT_CONF, VIEWS, Daemon, free_port, token
 
 
 @pytest.fixture(scope="module")
@@ -187,18 +29,6 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     started.zmq_port = zmq_port  # type: ignore[attr-defined]
     yield started
     assert started.stop() == 0
-
-
-def token(**claims: Any) -> str:
-    base = {
-        "sub": "user-1",
-        "aud": "envoxy-tests",
-        "iss": "https://issuer.test",
-        "exp": int(time.time()) + 300,
-        "roles": ["admin"],
-    }
-    base.update(claims)
-    return jwt.encode(base, SECRET, algorithm="HS256")
 
 
 def test_routes_and_typed_variables(daemon: Daemon) -> None:
@@ -373,7 +203,7 @@ def test_router_reaches_the_workers_over_a_private_unix_socket(tmp_path: Path) -
     assert path.is_socket() and path.parent.stat().st_mode & 0o777 == 0o700
     assert daemon.get("/v3/items/5")[0] == 200
     assert daemon.stop() == 0
-    assert not path.exists()  # removed at exit (--vacuum)
+    assert not path.exists() and not path.parent.exists()  # both removed at exit
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.integration.test_envoxyd import free_port
+from tests.daemon import free_port
 
 BIN = Path(sys.executable).parent
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 envoxyd_cli = pytest.importorskip("envoxyd.cli", reason="envoxyd is not installed")
+router_socket = pytest.importorskip("envoxyd.router_socket")
 
 
 def flag_value(arguments: list[str], flag: str) -> str | None:
@@ -17,16 +18,34 @@ def flag_value(arguments: list[str], flag: str) -> str | None:
 @pytest.fixture
 def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
-    monkeypatch.setattr(envoxyd_cli.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(router_socket.tempfile, "gettempdir", lambda: str(tmp_path))
     return tmp_path
 
 
-def test_http_router_gets_a_private_unix_socket(private_tmp: Path) -> None:
+def socket_folder(arguments: list[str]) -> Path:
+    path = flag_value(arguments, "--socket")
+    assert path is not None, arguments
+    return Path(path).parent
+
+
+def test_http_router_gets_a_unix_socket_in_a_new_private_folder(
+    private_tmp: Path,
+) -> None:
     arguments = envoxyd_cli.build_arguments(["--http", ":8080"], name="7")
-    folder = private_tmp / f"envoxyd-{os.getuid()}"
+    folder = socket_folder(arguments)
+    assert folder.parent == private_tmp and folder.name.startswith("envoxyd-")
     assert flag_value(arguments, "--socket") == str(folder / "envoxyd-7.sock")
-    assert "--vacuum" in arguments  # uWSGI removes it at exit
     assert folder.stat().st_mode & 0o777 == 0o700
+    assert folder.stat().st_uid == os.getuid()
+    # the master removes the socket, then the folder, at exit (no shell)
+    hooks = [
+        arguments[i + 1]
+        for i, flag in enumerate(arguments)
+        if flag == "--hook-as-user-atexit"
+    ]
+    assert hooks == [f"unlink:{folder / 'envoxyd-7.sock'}", f"call:rmdir {folder}"]
+    again = socket_folder(envoxyd_cli.build_arguments(["--http", ":8080"], name="7"))
+    assert again != folder  # every run its own folder
 
 
 @pytest.mark.parametrize(
@@ -45,31 +64,67 @@ def test_no_socket_added_when_not_needed_or_already_given(
     assert arguments.count("--socket") + arguments.count("-s") == argv.count(
         "--socket"
     ) + argv.count("-s")
-    assert "--vacuum" not in arguments
+    assert "--hook-as-user-atexit" not in arguments
 
 
-def test_a_folder_others_can_enter_is_not_used(private_tmp: Path) -> None:
-    folder = private_tmp / f"envoxyd-{os.getuid()}"
-    folder.mkdir(mode=0o777)
-    folder.chmod(0o777)  # someone made it world-writable: fall back to uWSGI's TCP
+def test_a_planted_folder_is_never_used(private_tmp: Path) -> None:
+    """Issue 12.1: a folder someone else made (here: open to all, as an
+    attacker's would be) used to make envoxyd fall back to uWSGI's TCP port."""
+    planted = private_tmp / f"envoxyd-{os.getuid()}"
+    planted.mkdir()
+    planted.chmod(0o777)
     arguments = envoxyd_cli.build_arguments(["--http", ":8080"], name="7")
-    assert "--socket" not in arguments
+    folder = socket_folder(arguments)
+    assert folder != planted and folder.stat().st_mode & 0o777 == 0o700
 
 
-def test_a_symlinked_folder_is_not_used(private_tmp: Path) -> None:
+@pytest.mark.parametrize("mode", [0o755, 0o777])
+def test_a_runtime_dir_others_can_enter_is_passed_over(
+    private_tmp: Path, monkeypatch: pytest.MonkeyPatch, mode: int
+) -> None:
+    runtime = private_tmp / "run"
+    runtime.mkdir()
+    runtime.chmod(mode)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    folder = socket_folder(envoxyd_cli.build_arguments(["--http", ":80"], name="7"))
+    assert folder.parent == private_tmp  # the temp dir, in a folder of its own
+
+
+def test_a_private_runtime_dir_is_preferred(
+    private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = private_tmp / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    folder = socket_folder(envoxyd_cli.build_arguments(["--http", ":80"], name="7"))
+    assert folder.parent == runtime
+
+
+def test_a_symlinked_runtime_dir_is_passed_over(
+    private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = private_tmp / "elsewhere"
     target.mkdir(mode=0o700)
-    (private_tmp / f"envoxyd-{os.getuid()}").symlink_to(target)
-    assert "--socket" not in envoxyd_cli.build_arguments(["--http", ":80"], name="7")
+    (private_tmp / "run").symlink_to(target)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(private_tmp / "run"))
+    folder = socket_folder(envoxyd_cli.build_arguments(["--http", ":80"], name="7"))
+    assert folder.parent == private_tmp
 
 
-def test_a_path_too_long_for_a_unix_socket_is_not_used(
+def test_no_usable_folder_refuses_to_start_instead_of_opening_a_port(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deep = tmp_path / ("d" * 100)
+    deep = tmp_path / ("d" * 100)  # every socket path there is over 107 bytes
     deep.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
-    assert "--socket" not in envoxyd_cli.build_arguments(["--http", ":80"], name="7")
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(router_socket.tempfile, "gettempdir", lambda: str(deep))
+    with pytest.raises(router_socket.RouterSocketError, match="--socket PATH"):
+        envoxyd_cli.build_arguments(["--http", ":80"], name="7")
+    assert list(deep.iterdir()) == []  # nothing left behind
+    missing = tmp_path / "missing"
+    monkeypatch.setattr(router_socket.tempfile, "gettempdir", lambda: str(missing))
+    with pytest.raises(router_socket.RouterSocketError, match="missing"):
+        envoxyd_cli.build_arguments(["--http", ":80"], name="7")
 
 
 def test_defaults_yield_to_the_users_flags() -> None:

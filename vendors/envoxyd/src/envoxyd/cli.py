@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import stat
 import sys
-import tempfile
 from collections.abc import Sequence
+
+from envoxyd.router_socket import cleanup_hooks, private_socket
 
 __all__ = ["build_arguments", "main"]
 
@@ -48,39 +48,6 @@ _APP_FLAGS = {"--module", "-w", "--wsgi-file", "--file", "--mount", "--callable"
 #: Flags that already say where the ``--http`` router sends requests.
 _BACKEND_FLAGS = {"--socket", "-s", "--uwsgi-socket", "--http-to", "--http-use-socket"}
 
-#: sun_path holds 108 bytes including the terminating NUL.
-_UNIX_PATH_MAX = 107
-
-
-def _private_dir() -> str | None:
-    """``$XDG_RUNTIME_DIR`` or ``<tmp>/envoxyd-<uid>``, only if it is a real
-    directory owned by us that nobody else can enter (a directory someone
-    else made in /tmp could be a trap)."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    folder = runtime or os.path.join(tempfile.gettempdir(), f"envoxyd-{os.getuid()}")
-    try:
-        if not runtime:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError:
-        return None
-    private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-    return folder if private and not info.st_mode & 0o077 else None
-
-
-def router_socket(name: str) -> str | None:
-    """Where the ``--http`` router reaches the workers: a UNIX socket in a
-    private directory. uWSGI's own choice is a TCP port on 127.0.0.1, which
-    every local user can connect to with the uwsgi protocol and which costs
-    the router a TCP handshake per request (measured: about 18,000 req/s
-    against 31,000-35,000 over a UNIX socket, docs/BENCHMARKS.md)."""
-    folder = _private_dir()
-    if folder is None:
-        return None
-    path = os.path.join(folder, f"envoxyd-{name}.sock")
-    return path if len(path.encode()) <= _UNIX_PATH_MAX else None
-
-
 def _given(argv: Sequence[str]) -> set[str]:
     flags = set()
     for arg in argv:
@@ -92,19 +59,18 @@ def _given(argv: Sequence[str]) -> set[str]:
 def build_arguments(argv: Sequence[str], name: str | None = None) -> list[str]:
     """The uWSGI command line: the user's flags plus every default they did
     not set (an app flag of theirs replaces envoxyd's module). With ``--http``
-    and no backend of theirs, the router reaches the workers over a private
-    UNIX socket (``router_socket``; ``name`` names it, default: this process's
-    pid, which uWSGI's master keeps through exec, and 8 random hex digits:
-    two containers that share /tmp may both run envoxyd as pid 1), removed
-    at exit."""
+    and no backend of theirs, the router reaches the workers over a UNIX
+    socket in a new private directory (``envoxyd.router_socket``; ``name``
+    names the socket, default: this process's pid, which uWSGI's master keeps
+    through exec, and 8 random hex digits), both removed at exit; never a
+    TCP port. ``RouterSocketError`` when no such directory can be made."""
     given = _given(argv)
     arguments = list(argv)
     if "--http" in given and not given & _BACKEND_FLAGS:
         if name is None:
             name = f"{os.getpid()}-{secrets.token_hex(4)}"
-        path = router_socket(name)
-        if path is not None:
-            arguments += ["--socket", path, "--vacuum"]
+        folder, path = private_socket(name)
+        arguments += ["--socket", path, *cleanup_hooks(folder, path)]
     for flag, value in DEFAULTS:
         if flag in given or (flag == "--module" and given & _APP_FLAGS):
             continue
@@ -163,10 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     conf, mode = _setting(args, "conf"), _setting(args, "mode")
     try:
         preflight(conf, mode)
+        arguments = build_arguments(args)
     except Exception as exc:  # any boot problem: one clear line, exit 2
         print(f"envoxyd: cannot start: {exc}", file=sys.stderr)
         return 2
-    arguments = build_arguments(args)
     runner = "import sys, pyuwsgi; pyuwsgi.run(sys.argv[1:])"
     os.execv(sys.executable, [sys.executable, "-c", runner, *arguments])  # noqa: S606
     return 0  # not reached
