@@ -276,3 +276,51 @@ def test_view_decorator_skips_errors_and_serves_stale(fresh_cache: None) -> None
     assert view.get(Request("/v3/y")).get_json() == {"n": 3}  # stale while failing
     view.status = 200
     assert view.get(Request("/v3/y")).get_json() == {"n": 5}
+
+
+class Headed(Request):
+    def __init__(self, full_path: str, headers: dict[str, str]) -> None:
+        super().__init__(full_path)
+        self.headers = headers
+
+
+def test_identity_is_a_hash_of_who_calls_and_of_the_varied_headers() -> None:
+    from envoxy.cache.decorator import identity_of
+
+    anonymous = Headed("/x", {})
+    assert identity_of(anonymous) == ""  # upstream's key exactly
+    alice = identity_of(Headed("/x", {"Authorization": "Bearer a"}))
+    bob = identity_of(Headed("/x", {"authorization": "Bearer b"}))  # any case
+    assert alice.startswith("u-") and len(alice) == 34 and alice != bob
+    assert "Bearer" not in alice  # the token itself never lands in a key
+    cookie = identity_of(Headed("/x", {"Cookie": "session=1"}))
+    assert cookie not in ("", alice)
+    de = identity_of(Headed("/x", {"Accept-Language": "de"}), ["Accept-Language"])
+    assert de not in ("", identity_of(Headed("/x", {"Accept-Language": "pt"})))
+    assert identity_of(Headed("/x", {"Accept-Language": "de"})) == ""  # not varied
+
+
+def test_cache_above_auth_is_reordered_so_auth_runs_first(
+    fresh_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import envoxy.auth.decorators as decorators
+    from envoxy.auth.decorators import AUTH_MARK, auth_required
+
+    calls: list[str] = []
+
+    def deny(*args: Any, **kwargs: Any) -> Any:
+        calls.append("auth")
+        raise PermissionError("no")
+
+    class Guarded:
+        @cache(ttl=60)
+        @auth_required(roles=["x"])
+        def get(self, request: Any, **kwargs: Any) -> Any:
+            calls.append("view")
+            return {"ok": True}
+
+    assert getattr(Guarded.get, AUTH_MARK) == "required"  # boot still sees it
+    monkeypatch.setattr(decorators._mixin, "authenticate", deny)
+    with pytest.raises(PermissionError):
+        Guarded().get(Headed("/y", {}))
+    assert calls == ["auth"]  # refused before the cache or the view ran

@@ -13,13 +13,21 @@ from typing import Any
 
 from envoxy.auth.backends import AuthBackendMixin
 
-__all__ = ["AUTH_MARK", "auth_anonymous_allowed", "auth_required"]
+__all__ = [
+    "AUTH_MARK",
+    "AUTH_OPTIONS",
+    "auth_anonymous_allowed",
+    "auth_required",
+    "guard",
+]
 
 AUTH_MARK = "__envoxy_auth__"
+#: the decorator's keyword options, so another decorator can re-apply it
+AUTH_OPTIONS = "__envoxy_auth_options__"
 _mixin = AuthBackendMixin()
 
 
-def _guard(
+def guard(
     kind: str, options: dict[str, Any]
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,6 +41,7 @@ def _guard(
             return func(view, request, *args, **kwargs)  # options too, as upstream
 
         setattr(wrapper, AUTH_MARK, kind)
+        setattr(wrapper, AUTH_OPTIONS, dict(options))
         return wrapper
 
     return decorate
@@ -40,11 +49,11 @@ def _guard(
 
 def auth_required(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Refuse the request unless the backend authenticates it (401/403)."""
-    return _guard("required", options)
+    return guard("required", options)
 
 
 def auth_anonymous_allowed(
     **options: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Let anonymous requests through; authenticated ones get their claims."""
-    return _guard("anonymous", options)
+    return guard("anonymous", options)

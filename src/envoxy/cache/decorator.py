@@ -1,22 +1,37 @@
 """``@cache(ttl=...)`` for view methods.
 
-The key is the request's ``full_path``, the view method's name and, except for
-``get``, the JSON body. Only 200 answers are cached; a 5xx (or an exception)
-from the view serves the stale copy when ``stale_if_error`` allows. The cache
-is looked up when the view runs, not when the module is imported.
+The key (docs/CACHE.md): the request's ``full_path`` (path and query, so route
+variables and query arguments count), the view method's name, the JSON body
+except for ``get``, and the caller's identity: a SHA-256 of the
+``Authorization`` and ``Cookie`` headers and of any headers named in
+``vary=``. A caller without them shares the anonymous entry, whose key is
+upstream's exactly; one with them never sees another's answer.
+
+Authentication always runs before the cache is consulted: ``@cache`` written
+above ``@auth_required`` is re-ordered at decoration time, so a cached answer
+is never handed to a caller the view would have refused.
+
+Only 200 answers are cached; a 5xx (or an exception) from the view serves the
+stale copy when ``stale_if_error`` allows. The cache is looked up when the
+view runs, not when the module is imported.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from envoxy.auth.decorators import AUTH_MARK, AUTH_OPTIONS, guard
 from envoxy.cache.store import CacheStore, NotCacheable
 from envoxy.constants import CACHE_DEFAULT_TTL
 from envoxy.views.containers import Response
 
-__all__ = ["CacheDecorator"]
+__all__ = ["IDENTITY_HEADERS", "CacheDecorator", "identity_of"]
+
+#: Headers that say who is calling: always part of a cached view's key.
+IDENTITY_HEADERS = ("Authorization", "Cookie")
 
 
 def _body(request: Any) -> Any:
@@ -29,20 +44,60 @@ def _body(request: Any) -> Any:
         return getter()
 
 
+def _header(headers: Any, name: str) -> Any:
+    """A header from Werkzeug's headers (case-insensitive already) or from a
+    Zapata request's plain dict (any case)."""
+    if headers is None:
+        return None
+    value = headers.get(name)
+    if value is None and isinstance(headers, Mapping):
+        lowered = name.lower()
+        value = next(
+            (v for k, v in headers.items() if str(k).lower() == lowered), None
+        )
+    return value
+
+
+def identity_of(request: Any, vary: Iterable[str] = ()) -> str:
+    """``""`` for an anonymous caller sending none of the headers, else
+    ``u-<32 hex>``: a SHA-256 of each identity and ``vary`` header present."""
+    headers = getattr(request, "headers", None)
+    digest = hashlib.sha256()
+    seen = False
+    for name in (*IDENTITY_HEADERS, *vary):
+        value = _header(headers, name)
+        if value is None:
+            continue
+        seen = True
+        digest.update(f"{name.lower()}\x00{value}\x00".encode("utf-8", "replace"))
+    return f"u-{digest.hexdigest()[:32]}" if seen else ""
+
+
 class CacheDecorator:
-    """``@cache(ttl=60, stale_if_error=300)`` on ``def get(self, request, ...)``."""
+    """``@cache(ttl=60, stale_if_error=300, vary=["Accept-Language"])`` on
+    ``def get(self, request, ...)``."""
 
     def __init__(
         self,
         ttl: float = CACHE_DEFAULT_TTL,
         stale_if_error: float | None = None,
         store: CacheStore | None = None,
+        vary: Iterable[str] = (),
     ) -> None:
         self.ttl = ttl
         self.stale_if_error = stale_if_error
         self.store = store
+        self.vary = tuple(vary)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        kind = getattr(func, AUTH_MARK, None)
+        inner = getattr(func, "__wrapped__", None)
+        if kind is not None and inner is not None:
+            # @cache above @auth_required: authenticate first, then the cache
+            return guard(kind, getattr(func, AUTH_OPTIONS, {}))(self(inner))
+        return self._cached(func)
+
+    def _cached(self, func: Callable[..., Any]) -> Callable[..., Any]:
         method = func.__name__
 
         @functools.wraps(func)
@@ -52,6 +107,9 @@ class CacheDecorator:
             store = self.store or default_store()
             params = {} if method == "get" else _body(request)
             key = store.key(getattr(request, "full_path", "") or "", method, params)
+            identity = identity_of(request, self.vary)
+            if identity:
+                key = f"{key}:{identity}"
 
             def load() -> Any:
                 response = Response.force_type(func(view, request, *args, **kwargs))

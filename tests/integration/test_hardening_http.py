@@ -1,0 +1,106 @@
+"""Issue 12, HTTP as an adversary sends it: one real envoxyd, raw sockets and
+forged tokens. Each test names the reproduction of the issue it covers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.daemon import JWT_CONF, Daemon, token
+from tests.services import Service
+
+pytestmark = pytest.mark.integration
+
+VIEWS = """
+import uuid
+
+from envoxy import View, auth_required, cache, on
+
+
+def stamp():
+    return uuid.uuid4().hex
+
+
+@on(endpoint="/v3/me/cached-outside", protocols=["http"])
+class CachedOutside(View):
+    @cache(ttl=60)
+    @auth_required()
+    def get(self, request, claims=None, **kwargs):
+        return {"sub": claims["sub"], "n": stamp()}
+
+
+@on(endpoint="/v3/me/cached-inside", protocols=["http"])
+class CachedInside(View):
+    @auth_required()
+    @cache(ttl=60)
+    def get(self, request, claims=None, **kwargs):
+        return {"sub": claims["sub"], "n": stamp()}
+
+
+@on(endpoint="/v3/public/{word}", protocols=["http"])
+class Public(View):
+    @cache(ttl=60, vary=["Accept-Language"])
+    def get(self, request, word, **kwargs):
+        return {
+            "word": word,
+            "lang": request.headers.get("Accept-Language"),
+            "n": stamp(),
+        }
+
+
+__loader__ = [CachedOutside, CachedInside, Public]
+"""
+
+
+@pytest.fixture(scope="module")
+def daemon(
+    tmp_path_factory: pytest.TempPathFactory, redis_service: Service
+) -> Iterator[Daemon]:
+    # one cache for both workers, as in production: a leak would show across them
+    cache = {
+        "backend": "redis",
+        "bind": redis_service.address,
+        "db": 5,
+        "key_prefix": f"hard-{uuid.uuid4().hex[:8]}",
+    }
+    conf = {**JWT_CONF, "cache": cache}
+    started = Daemon(tmp_path_factory.mktemp("hard"), conf, VIEWS).start()
+    yield started
+    assert started.stop() == 0
+
+
+def bearer(sub: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(sub=sub)}"}
+
+
+@pytest.mark.parametrize("path", ["/v3/me/cached-outside", "/v3/me/cached-inside"])
+def test_cached_views_never_serve_one_callers_answer_to_another(
+    daemon: Daemon, path: str
+) -> None:
+    """12.2: @cache on an @auth_required view returned Alice's cached body to
+    Bob and to a caller with no token. Both decorator orders are covered."""
+    alice = bearer("alice")
+    status, _, first = daemon.get(path, headers=alice)
+    assert status == 200 and first["sub"] == "alice"
+    status, _, again = daemon.get(path, headers=alice)
+    assert again == first  # Alice's own entry is cached
+    status, _, bob = daemon.get(path, headers=bearer("bob"))
+    assert status == 200 and bob["sub"] == "bob" and bob["n"] != first["n"]
+    status, _, anonymous = daemon.get(path)
+    assert status == 401, anonymous  # authentication runs before the cache
+    status, _, forged = daemon.get(path, headers={"Authorization": "Bearer x.y.z"})
+    assert status == 401, forged
+
+
+def test_cached_views_vary_by_route_variables_query_and_chosen_headers(
+    daemon: Daemon,
+) -> None:
+    """12.2: what else the view reads is part of the key."""
+    _, _, hello = daemon.get("/v3/public/hello")
+    assert daemon.get("/v3/public/hello")[2] == hello  # cached
+    assert daemon.get("/v3/public/world")[2]["word"] == "world"
+    assert daemon.get("/v3/public/hello?x=1")[2]["n"] != hello["n"]
+    german = daemon.get("/v3/public/hello", headers={"Accept-Language": "de"})[2]
+    assert german["lang"] == "de" and german["n"] != hello["n"]
