@@ -3,11 +3,15 @@ real sockets and signals. One test per reproduction of the issue."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +100,92 @@ def test_no_private_folder_means_no_start(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no private directory" in lines[0], lines
+
+
+class SlowBody:
+    """A client that sends a POST's headers, then its body one byte a second."""
+
+    def __init__(self, port: int, size: int = 60) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.sendall(
+            b"POST /v3/items/1 HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+            + f"Content-Length: {size}\r\n\r\n".encode()
+        )
+        self.size = size
+        self.answer = b""
+        self.thread = threading.Thread(target=self._drip, daemon=True)
+        self.thread.start()
+
+    def _drip(self) -> None:
+        self.sock.settimeout(1.0)
+        for _ in range(self.size):
+            try:
+                self.answer += self.sock.recv(4096)
+                if self.answer:
+                    return  # answered before the body was complete
+            except TimeoutError:
+                pass
+            except OSError:
+                return
+            try:
+                self.sock.sendall(b"x")
+            except OSError:
+                return
+
+    def status(self) -> int:
+        self.thread.join(70)
+        self.sock.close()
+        found = re.match(rb"HTTP/1\.1 (\d{3})", self.answer)
+        return int(found[1]) if found else 0
+
+
+def test_slow_bodies_never_take_the_daemon_down(tmp_path: Path) -> None:
+    """12.3: as many connections as workers, each sending its body at 1 byte/s,
+    stopped all service until harakiri killed every worker (the events worker
+    too). Now with 2 workers and 4 such clients /_health answers at once, the
+    clients past the workers' slow-body slots get 503 at once, and the ones
+    holding a slot get 408 at http.body_timeout; no worker is killed."""
+    conf = {"http": {"body_timeout": 4}}
+    daemon = Daemon(tmp_path, conf, VIEWS).start()
+    try:
+        pids = set(daemon.pids())
+        slow = [SlowBody(daemon.port) for _ in range(4)]
+        time.sleep(0.5)  # every slow client is on a worker thread by now
+        for _ in range(5):
+            started = time.monotonic()
+            assert daemon.get("/_health", timeout=5)[0] == 200
+            waited = time.monotonic() - started
+            # "at once": well before any slow body could end (60 s) or be cut
+            assert waited < 2.0, waited
+            status, _, body = daemon.request("POST", "/v3/items/2", b"fast")
+            assert status == 201 and body["size"] == 4
+            time.sleep(0.3)
+        statuses = sorted(client.status() for client in slow)
+        assert statuses == [408, 408, 503, 503], statuses
+        assert set(daemon.pids()) == pids  # no worker was killed or respawned
+        assert "HARAKIRI" not in daemon.log.read_text()
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
+    """12.11: a Transfer-Encoding: chunked POST was read as empty. Chunks sent
+    in separate packets reach the view whole, behind the router and not."""
+    daemon = Daemon(tmp_path, {}, VIEWS).start()
+    try:
+        with socket.create_connection(("127.0.0.1", daemon.port), timeout=10) as s:
+            s.sendall(
+                b"POST /v3/items/3 HTTP/1.1\r\nHost: t\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            for part in (b"5\r\nhello\r\n", b"6\r\n world\r\n", b"0\r\n\r\n"):
+                time.sleep(0.2)
+                s.sendall(part)
+            answer = b""
+            while b"}" not in answer:
+                answer += s.recv(4096)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 201"), head
+        assert json.loads(body) == {"id": 3, "size": 11}
+    finally:
+        assert daemon.stop() == 0

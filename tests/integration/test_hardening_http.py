@@ -50,7 +50,15 @@ class Public(View):
         }
 
 
-__loader__ = [CachedOutside, CachedInside, Public]
+@on(endpoint="/v3/echo", protocols=["http"])
+class Echo(View):
+    def post(self, request, **kwargs):
+        if request.is_json:
+            return {"json": request.get_json()}, 201
+        return {"size": len(request.get_data())}, 201
+
+
+__loader__ = [CachedOutside, CachedInside, Public, Echo]
 """
 
 
@@ -104,3 +112,24 @@ def test_cached_views_vary_by_route_variables_query_and_chosen_headers(
     assert daemon.get("/v3/public/hello?x=1")[2]["n"] != hello["n"]
     german = daemon.get("/v3/public/hello", headers={"Accept-Language": "de"})[2]
     assert german["lang"] == "de" and german["n"] != hello["n"]
+
+
+def test_a_body_over_the_limit_is_a_413_not_a_reset(daemon: Daemon) -> None:
+    """12 (also): bodies over 16 MiB sent without Expect: 100-continue
+    sometimes got a connection reset instead of the 413."""
+    body = b"x" * (16 * 1024 * 1024 + 1)
+    for _ in range(3):
+        status, headers, reply = daemon.request("POST", "/v3/echo", body)
+        assert status == 413, reply
+        assert reply["code"] == 413 and headers["Connection"] == "close"
+    assert daemon.request("POST", "/v3/echo", b"ok")[0] == 201
+
+
+@pytest.mark.parametrize("depth", [990, 100_000])
+def test_deeply_nested_json_is_a_400(daemon: Daemon, depth: int) -> None:
+    """12.10: 990+ levels of nesting were a 500 with a traceback each."""
+    body = b"[" * depth + b"]" * depth
+    headers = {"Content-Type": "application/json"}
+    status, _, reply = daemon.request("POST", "/v3/echo", body, headers)
+    assert status == 400 and "nested deeper than 64 levels" in reply["error"]
+    assert "Traceback" not in daemon.log.read_text()

@@ -12,6 +12,7 @@ from envoxy import Response, ValidationException, View, on
 from envoxy.exceptions import ConfigError
 from envoxy.http.app import EnvoxyApp
 from envoxy.http.converters import parse_endpoint
+from envoxy.http.limits import HttpLimits
 
 
 @on(endpoint="/v3/cards/{card_id:int}", protocols=["http"])
@@ -129,19 +130,38 @@ def test_404_405_head_options(client: Client) -> None:
 def test_malformed_json_and_too_large_bodies(client: Client) -> None:
     bad = client.put("/v3/cards/1", data=b"{", content_type="application/json")
     assert bad.status_code == 400 and bad.json["code"] == 400
-    from envoxy.http.app import EnvoxyRequest
+    small = Client(EnvoxyApp([Card()], limits=HttpLimits(max_body_bytes=10)))
+    big = small.put(
+        "/v3/cards/1", data=b"[" + b"1," * 20 + b"1]", content_type="application/json"
+    )
+    assert big.status_code == 413 and big.headers["Connection"] == "close"
+    fits = small.put("/v3/cards/1", data=b"[1,2]", content_type="application/json")
+    assert fits.status_code == 202
 
-    limit = EnvoxyRequest.max_content_length
-    try:
-        EnvoxyRequest.max_content_length = 10
-        big = client.put(
-            "/v3/cards/1",
-            data=b"[" + b"1," * 20 + b"1]",
-            content_type="application/json",
-        )
-        assert big.status_code == 413
-    finally:
-        EnvoxyRequest.max_content_length = limit
+
+@pytest.mark.parametrize("depth", [65, 990, 5000, 100_000])
+def test_deeply_nested_json_is_a_400(client: Client, depth: int) -> None:
+    """12.10: 990+ levels were a 500 with a traceback per request."""
+    for opening, closing in ((b"[", b"]"), (b'{"a":', b"}")):
+        body = opening * depth + b"1" + closing * depth
+        reply = client.put("/v3/cards/1", data=body, content_type="application/json")
+        assert reply.status_code == 400, reply.json
+        assert "nested deeper than 64" in reply.json["error"]
+    ok = b"[" * 64 + b"1" + b"]" * 64
+    assert client.put("/v3/cards/1", data=ok, content_type="application/json").json
+
+
+@pytest.mark.parametrize("declared", ["3x", "-3", " 3", "³"])
+def test_a_malformed_content_length_is_a_400(declared: str) -> None:
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(
+        "/v3/cards/1", method="PUT", data=b"[1]", content_type="application/json"
+    ).get_environ()
+    environ["CONTENT_LENGTH"] = declared
+    body, status, _ = run_wsgi_app(EnvoxyApp([Card()]), environ)
+    assert status.startswith("400"), status
+    assert b"Content-Length" in b"".join(body)
 
 
 @pytest.mark.parametrize(

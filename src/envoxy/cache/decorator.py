@@ -52,9 +52,7 @@ def _header(headers: Any, name: str) -> Any:
     value = headers.get(name)
     if value is None and isinstance(headers, Mapping):
         lowered = name.lower()
-        value = next(
-            (v for k, v in headers.items() if str(k).lower() == lowered), None
-        )
+        value = next((v for k, v in headers.items() if str(k).lower() == lowered), None)
     return value
 
 

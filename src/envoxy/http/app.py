@@ -1,12 +1,15 @@
 """``EnvoxyApp``: the WSGI application serving ``@on(protocols=["http"])`` views.
 
-Per request: match the path (compiled router), build a Werkzeug ``Request``
-(lazy: nothing is parsed until a view asks), call the view method as
+Per request: match the path (compiled router), read a body if there is one
+(bounded, envoxy.http.body), build a Werkzeug ``Request`` (lazy: nothing is
+parsed until a view asks), call the view method as
 ``view.get(request, **variables, endpoint=...)``, turn what it returns into a
 ``Response``. A dict, a list, ``None`` (204), a ``Response``, or a
 ``(body, status[, headers])`` tuple all work. Nothing a request does can
-escape as an exception: errors become JSON replies (envoxy.http.errors).
-One log line per request (INFO): method, path, status, milliseconds.
+escape as an exception: errors become JSON replies (envoxy.http.errors), and
+a last guard around the whole request turns anything else into a 500, so
+every request gets an answer and one log line (INFO): method, path, status,
+milliseconds.
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from envoxy.http.errors import error_response, plain_error
+from envoxy.http.body import BodyError, BodyReader, JsonWithDepthLimit
+from envoxy.http.errors import error_response, fit_for_the_wire, plain_error
+from envoxy.http.limits import HttpLimits
 from envoxy.http.routes import HttpRoutes, MethodNotAllowed, NotFound
 from envoxy.utils.logs import Log
 from envoxy.views.containers import Response
 
 __all__ = ["EnvoxyApp", "EnvoxyRequest", "to_response"]
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = HttpLimits.max_body_bytes
 RETRY = {"Retry-After": "1"}
 
 
@@ -81,9 +86,21 @@ class EnvoxyApp:
         views: Iterable[Any] = (),
         extra_routes: dict[str, dict[str, Callable[..., Any]]] | None = None,
         lanes: Mapping[str, int] | None = None,
+        limits: HttpLimits | None = None,
     ) -> None:
         """``lanes``: at most that many requests at once per priority lane
-        (``{"low": 2}``); a full lane answers 503 with ``Retry-After``."""
+        (``{"low": 2}``); a full lane answers 503 with ``Retry-After``.
+        ``limits``: the bounds on request bodies (envoxy.http.limits)."""
+        self.limits = limits or HttpLimits()
+        self.bodies = BodyReader(self.limits)
+        self.request_class = type(
+            "EnvoxyRequest",
+            (EnvoxyRequest,),
+            {
+                "max_content_length": self.limits.max_body_bytes,
+                "json_module": JsonWithDepthLimit(self.limits.max_json_depth),
+            },
+        )
         self.lanes = {
             name: threading.BoundedSemaphore(int(cap))
             for name, cap in (lanes or {}).items()
@@ -101,7 +118,10 @@ class EnvoxyApp:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO") or "/"
-        response = self._respond(method, path, environ)
+        try:
+            response = fit_for_the_wire(self._respond(method, path, environ))
+        except Exception as exc:  # the last guard: every request gets an answer
+            response = fit_for_the_wire(error_response(exc))
         elapsed_ms = (time.perf_counter() - started) * 1000
         Log.access(method, path, response.status_code, elapsed_ms)  # INFO only
         body = response(environ, start_response)
@@ -119,13 +139,20 @@ class EnvoxyApp:
             return plain_error(
                 405, f"Method {method} not allowed", headers={"Allow": allow}
             )
+        try:
+            self.bodies.read(environ)
+        except BodyError as refused:
+            extra = RETRY if refused.status == 503 else None
+            response = plain_error(refused.status, refused.message, headers=extra)
+            response.headers.add("Connection", "close")  # the body is not read
+            return response
         gate = self.lanes.get(lane) if lane is not None else None
         if gate is not None and not gate.acquire(blocking=False):
             return plain_error(
                 503, f"Busy: the {lane} priority lane is full", headers=RETRY
             )
         try:
-            return to_response(handler(EnvoxyRequest(environ), **arguments))
+            return to_response(handler(self.request_class(environ), **arguments))
         except Exception as exc:  # every failure becomes a reply
             return error_response(exc)
         finally:

@@ -107,9 +107,11 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
         classes += _load_package(name)
     views = [klass() for klass in classes]
     if check_only:
+        from envoxy.http.limits import HttpLimits
         from envoxy.http.routes import HttpRoutes
         from envoxy.zeromq.views import plan_zmq_server
 
+        HttpLimits.from_config(config.get("http"))  # every limit is a number
         HttpRoutes(views)  # endpoints parse, auth backends exist
         plan_zmq_server(views, config.get("zmq_server") or {})
     return views
@@ -121,6 +123,7 @@ def build_application() -> Any:
     after the fork. With ``--lazy-apps`` this runs in each worker instead and
     starts them at once."""
     from envoxy.http.app import EnvoxyApp
+    from envoxy.http.limits import HttpLimits
     from envoxyd import health
 
     mode = option("mode")
@@ -148,6 +151,7 @@ def build_application() -> Any:
             "/_health/ready": {"GET": health.readiness},
         },
         lanes=(config.get("http") or {}).get("lanes"),
+        limits=HttpLimits.from_config(config.get("http")),
     )
     # PERF(boot): import what the workers run after fork here, once: a worker
     # that is still starting when a SIGTERM drain begins misses it (uWSGI),
