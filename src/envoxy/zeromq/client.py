@@ -188,6 +188,7 @@ class ServerClient:
             socket.setsockopt(zmq.LINGER, 0)
             socket.setsockopt(zmq.RCVTIMEO, timeout_ms)
             socket.setsockopt(zmq.SNDTIMEO, timeout_ms)
+            socket.setsockopt(zmq.MAXMSGSIZE, self.settings.max_message_bytes)
             socket.connect(self.settings.address)
             slot = _Slot(socket, timeout_ms)
             self._open.add(slot)

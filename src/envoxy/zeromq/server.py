@@ -7,7 +7,9 @@ fast path. A handler still running after ``handoff_ms`` lets a waiting
 follower take over the socket, so a slow view never stalls the others; a
 reply finished while someone else leads goes through an inproc "doorbell"
 to the leader. At most ``workers`` requests run at once; beyond that they
-wait in ZeroMQ's queues (backpressure, no unbounded memory).
+wait in ZeroMQ's queues (backpressure, no unbounded memory). A message
+frame over ``max_message_bytes`` (ZMQ_MAXMSGSIZE) is refused by libzmq as its
+size arrives, before any memory is taken for it: that peer is disconnected.
 
 Replies echo the request's envelope frames: a REQ client's ``[id, b"", b"",
 body]`` is answered ``[id, b"", b"", reply]``, a DEALER's ``[id, b"", body]``
@@ -27,6 +29,7 @@ from typing import Any
 import zmq
 
 from envoxy.utils.logs import Log
+from envoxy.zeromq.settings import SERVER_MAX_MESSAGE_BYTES
 
 __all__ = ["ZapataServer"]
 
@@ -76,9 +79,13 @@ class ZapataServer:
         workers: int = 8,
         handoff_ms: float = 5.0,
         spin_us: float = 250.0,
+        max_message_bytes: int = SERVER_MAX_MESSAGE_BYTES,
     ) -> None:
         if workers < 1:
             raise ValueError("a ZapataServer needs at least one worker")
+        if max_message_bytes < 1:
+            raise ValueError("max_message_bytes must be positive")
+        self._max_message_bytes = max_message_bytes
         self.bind = bind
         self.address = bind
         self._reply = reply
@@ -106,6 +113,7 @@ class ZapataServer:
         self._context = context
         router = context.socket(zmq.ROUTER)
         router.setsockopt(zmq.LINGER, 0)
+        router.setsockopt(zmq.MAXMSGSIZE, self._max_message_bytes)
         router.bind(self.bind)
         self.address = router.getsockopt_string(zmq.LAST_ENDPOINT)
         bell = context.socket(zmq.PULL)

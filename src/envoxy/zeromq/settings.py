@@ -1,14 +1,17 @@
 """``zmq_servers`` and ``zmq_workers``: what zmqc connects to and its limits.
 
 ``{"zmq_servers": {"platform": {"host": "127.0.0.1", "port": 51997,
-"timeout_ms": 5000, "retries": 2, "backoff_ms": 100, "deadline_ms": 15000}},
+"timeout_ms": 5000, "retries": 2, "backoff_ms": 100, "deadline_ms": 15000,
+"max_message_bytes": 67108864}},
 "zmq_workers": {"context_max_workers": 50, "thread_poll_executor_max_workers": 50}}``
 
 ``host``/``port`` are upstream's keys (``bind: "tcp://host:port"`` works too);
 the timing keys are ours and optional. Every failure is bounded: one attempt
 waits at most ``timeout_ms``; idempotent performatives are retried up to
 ``retries`` more times with doubling backoff from ``backoff_ms``; nothing goes
-on past ``deadline_ms`` after the call began.
+on past ``deadline_ms`` after the call began. A reply frame over
+``max_message_bytes`` (default 64 MiB) is refused by libzmq (the connection
+is dropped and the call fails as a timeout would).
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ DEFAULT_BACKOFF_MS = 100
 DEFAULT_DEADLINE_MS = 15000
 MAX_BACKOFF_MS = 2000
 DEFAULT_POOL = 50
+#: the Zapata server's bound on one inbound frame (zmq_server.max_message_bytes):
+#: envelopes are JSON documents, not file transfers
+SERVER_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: zmqc's bound on one reply frame (zmq_servers.<key>.max_message_bytes): larger,
+#: data-layer listings can be big, but never unbounded
+CLIENT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class ServerSettings:
     backoff_ms: int = DEFAULT_BACKOFF_MS
     deadline_ms: int = DEFAULT_DEADLINE_MS
     pool_size: int = DEFAULT_POOL
+    max_message_bytes: int = CLIENT_MAX_MESSAGE_BYTES
     cached_routes: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -119,6 +129,11 @@ def parse_server(
         ),
         pool_size=_positive_int(
             where, "pool_size", conf.get("pool_size", workers.sockets_per_server)
+        ),
+        max_message_bytes=_positive_int(
+            where,
+            "max_message_bytes",
+            conf.get("max_message_bytes", CLIENT_MAX_MESSAGE_BYTES),
         ),
         cached_routes=dict(cached),
     )

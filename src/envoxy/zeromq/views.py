@@ -1,8 +1,9 @@
 """Serving ``@on(protocols=["zmq"])`` views (envoxyd calls this at boot).
 
 Config: ``{"zmq_server": {"bind": "tcp://0.0.0.0:5555", "workers": 8,
-"handoff_ms": 5, "spin_us": 250}}``; only ``bind`` is required, and only when
-some view lists ``zmq``.
+"handoff_ms": 5, "spin_us": 250, "max_message_bytes": 4194304}}``; only
+``bind`` is required, and only when some view lists ``zmq``. A request frame
+over ``max_message_bytes`` (default 4 MiB) is refused and its peer cut off.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from envoxy.exceptions import ConfigError
 from envoxy.zeromq.routes import ZmqRoutes
+from envoxy.zeromq.settings import SERVER_MAX_MESSAGE_BYTES
 
 __all__ = ["plan_zmq_server", "serve_zmq_views"]
 
@@ -42,9 +44,15 @@ def plan_zmq_server(
             "workers": int(conf.get("workers", 8)),
             "handoff_ms": float(conf.get("handoff_ms", 5.0)),
             "spin_us": float(conf.get("spin_us", 250.0)),
+            "max_message_bytes": int(
+                conf.get("max_message_bytes", SERVER_MAX_MESSAGE_BYTES)
+            ),
         }
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"zmq_server: {exc}") from None
+    for name in ("workers", "max_message_bytes"):
+        if options[name] < 1:
+            raise ConfigError(f"zmq_server.{name}: must be at least 1")
     return routes, options
 
 

@@ -1,0 +1,141 @@
+"""Issue 12, the connectors under hostile peers and faults: ZeroMQ, PostgreSQL,
+MQTT and the boot. Real daemons, real servers, the fault proxy in
+tests/faults.py; the machine's shared services are never stopped."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+import zmq
+
+from tests.daemon import Daemon, free_port
+
+pytestmark = pytest.mark.integration
+
+ZMQ_VIEWS = """
+from envoxy import View, on
+
+
+@on(endpoint="/v3/echo/{word}", protocols=["zmq"])
+class Echo(View):
+    def get(self, request, word, **kwargs):
+        return {"word": word}
+
+    def post(self, request, word, **kwargs):
+        return {"size": len(str(request.get_json()))}
+
+
+__loader__ = [Echo]
+"""
+
+MIB = 1024 * 1024
+
+
+def worker_pid(daemon: Daemon, number: int) -> int:
+    found = re.search(
+        rf"spawned uWSGI worker {number} \(pid: (\d+)", daemon.log.read_text()
+    )
+    assert found, daemon.log.read_text()
+    return int(found[1])
+
+
+def peak_rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert found, status
+    return int(found[1])
+
+
+def zapata_get(port: int, word: str) -> bytes:
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, 5000)
+    sock.connect(f"tcp://127.0.0.1:{port}")
+    try:
+        body = b'{"resource":"/v3/echo/%s","headers":{},"performative":0}' % (
+            word.encode()
+        )
+        sock.send_multipart([b"", body])
+        return sock.recv_multipart()[-1]
+    finally:
+        sock.close()
+
+
+def test_an_oversized_zapata_request_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    """12.4: a 300 MB request was accepted (events worker peak RSS 376 -> 990
+    MB). Now a frame over zmq_server.max_message_bytes (default 4 MiB) cuts
+    its peer off as its size arrives; the server keeps answering others."""
+    port = free_port()
+    conf = {"zmq_server": {"bind": f"tcp://127.0.0.1:{port}"}}
+    daemon = Daemon(tmp_path, conf, ZMQ_VIEWS).start()
+    try:
+        assert b'"word":"hi"' in zapata_get(port, "hi")
+        events = worker_pid(daemon, 1)
+        before = peak_rss_kib(events)
+        huge = zmq.Context.instance().socket(zmq.DEALER)
+        huge.setsockopt(zmq.LINGER, 0)
+        huge.connect(f"tcp://127.0.0.1:{port}")
+        payload = b"x" * (64 * MIB)
+        huge.send_multipart([b"", b'{"resource":"/v3/echo/a","payload":"', payload])
+        assert huge.poll(2000) == 0  # no answer: the peer was cut off
+        huge.close()
+        del payload
+        assert b'"word":"after"' in zapata_get(port, "after")
+        grown_mib = (peak_rss_kib(events) - before) / 1024
+        assert grown_mib < 16, f"events worker peak RSS grew {grown_mib:.0f} MiB"
+        near_limit = b'{"resource":"/v3/echo/b","headers":{},"performative":2,'
+        near_limit += b'"payload":"' + b"y" * (3 * MIB) + b'"}'
+        sock = zmq.Context.instance().socket(zmq.REQ)
+        sock.setsockopt(zmq.RCVTIMEO, 5000)
+        sock.connect(f"tcp://127.0.0.1:{port}")
+        sock.send_multipart([b"", near_limit])
+        assert b'"status":200' in sock.recv_multipart()[-1]  # under it: served
+        sock.close(linger=0)
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_zmqc_refuses_an_oversized_reply_with_a_typed_error() -> None:
+    """12.4, the client side: a reply frame over max_message_bytes is dropped
+    by libzmq; the caller gets NoSocketException, not the memory bill."""
+    from envoxy.exceptions import ValidationException
+    from envoxy.zeromq.client import ServerClient
+    from envoxy.zeromq.codec import encode_request
+    from envoxy.zeromq.settings import parse_server
+
+    server = zmq.Context.instance().socket(zmq.ROUTER)
+    server.setsockopt(zmq.LINGER, 0)
+    port = server.bind_to_random_port("tcp://127.0.0.1")
+    settings = parse_server(
+        "big",
+        {
+            "host": "127.0.0.1",
+            "port": port,
+            "max_message_bytes": MIB,
+            "timeout_ms": 500,
+            "retries": 0,
+            "deadline_ms": 1500,
+        },
+    )
+    pool = ServerClient(settings)
+
+    def answer_hugely() -> None:
+        if server.poll(5000):
+            frames = server.recv_multipart()
+            server.send_multipart([*frames[:-1], b"z" * (2 * MIB)])
+
+    replier = threading.Thread(target=answer_hugely)
+    replier.start()
+    try:
+        with pytest.raises(ValidationException) as refused:
+            pool.request(encode_request("/v3/x", 0), 0)
+        assert refused.value.status == 503
+    finally:
+        replier.join(10)
+        pool.close()
+        server.close()
