@@ -39,7 +39,7 @@ def plan_zmq_server(
             "(e.g. tcp://0.0.0.0:5555)"
         )
     try:
-        options = {
+        options: dict[str, Any] = {
             "bind": bind,
             "workers": int(conf.get("workers", 8)),
             "handoff_ms": float(conf.get("handoff_ms", 5.0)),
