@@ -2,7 +2,11 @@
 
 ``stop()`` closes the listener and cuts every open connection, exactly what a
 client sees when its server goes away; ``start()`` listens again on the same
-port, as a restarted server would. The machine's shared services are never
+port, as a restarted server would. ``blackhole()`` keeps every connection open
+(new ones are accepted too) but lets no byte through either way: a server
+whose TCP stack answers while the server itself never does (hung, stopped, or
+a middlebox that stopped forwarding), which no kernel timeout notices;
+``restore()`` lets bytes flow again. The machine's shared services are never
 stopped.
 """
 
@@ -25,6 +29,8 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._running = threading.Event()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     @property
     def address(self) -> str:
@@ -41,6 +47,12 @@ class TcpProxy:
         self._running.set()
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
         return self
+
+    def blackhole(self) -> None:
+        self._flowing.clear()
+
+    def restore(self) -> None:
+        self._flowing.set()
 
     def stop(self) -> None:
         self._running.clear()
@@ -62,6 +74,10 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            if not self._flowing.is_set():
+                with self._lock:  # accepted, and never to hear anything back
+                    self._sockets.add(client)
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -82,7 +98,8 @@ class TcpProxy:
                 data = source.recv(65536)
                 if not data:
                     break
-                sink.sendall(data)
+                if self._flowing.is_set():
+                    sink.sendall(data)  # else: swallowed, as by a black hole
         except OSError:
             return  # the other side (or stop()) closed the connection
         finally:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import zmq
 
 from tests.daemon import Daemon, free_port
+from tests.faults import TcpProxy
+from tests.services import Service
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +142,67 @@ def test_zmqc_refuses_an_oversized_reply_with_a_typed_error() -> None:
         replier.join(10)
         pool.close()
         server.close()
+
+
+PG_VIEWS = """
+from sqlalchemy import text
+
+from envoxy import View, on, pgsqlc
+from envoxy.db.orm.session import session_scope
+
+
+@on(endpoint="/v3/raw", protocols=["http"])
+class Raw(View):
+    def get(self, request, **kwargs):
+        return {"rows": pgsqlc.query("hole", "select 1 as one")}
+
+
+@on(endpoint="/v3/orm", protocols=["http"])
+class Orm(View):
+    def get(self, request, **kwargs):
+        with session_scope("hole") as session:
+            return {"one": session.execute(text("select 1")).scalar()}
+
+
+__loader__ = [Raw, Orm]
+"""
+
+
+def test_a_black_holed_postgresql_fails_fast_with_a_typed_error(
+    tmp_path: Path, postgres_service: Service
+) -> None:
+    """12.5: PostgreSQL with TCP open and no bytes flowing hung a request past
+    60 s (statement_timeout cannot help: the server never sees the query).
+    pgsqlc and the ORM now give up at psql_servers.<key>.socket_timeout with
+    QueryTimeout (a JSON 500), and the daemon keeps serving."""
+    with TcpProxy(postgres_service.host, postgres_service.port) as proxy:
+        hole = {
+            "host": "127.0.0.1",
+            "port": proxy.port,
+            "db": "test",
+            "user": "postgres",
+            "statement_timeout": 1000,
+            "socket_timeout": 2,
+            "timeout": 2,
+        }
+        daemon = Daemon(tmp_path, {"psql_servers": {"hole": hole}}, PG_VIEWS).start()
+        try:
+            for path in ("/v3/raw", "/v3/orm"):  # both workers, warm pools
+                for _ in range(4):
+                    assert daemon.get(path)[0] == 200
+            proxy.blackhole()
+            for path in ("/v3/raw", "/v3/orm", "/v3/raw", "/v3/orm"):
+                started = time.monotonic()
+                status, _, body = daemon.get(path, timeout=60)
+                waited = time.monotonic() - started
+                assert status == 500 and body["error"].startswith(
+                    "Internal Server Error :: ELRC("
+                ), body
+                assert waited < 45, waited  # harakiri is 90 s
+            log = daemon.log.read_text()
+            assert "QueryTimeout: PostgreSQL did not answer within 2 s" in log
+            proxy.restore()
+            for path in ("/v3/raw", "/v3/orm"):
+                assert daemon.get(path, timeout=30)[0] == 200  # recovered
+        finally:
+            assert daemon.stop() == 0

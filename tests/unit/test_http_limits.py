@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from envoxy.exceptions import ConfigError
-from envoxy.http.body_watch import BUSY, TIMED_OUT, BodyWatch
+from envoxy.http import body_watch
+from envoxy.http.body_watch import BUSY, TIMED_OUT
 from envoxy.http.limits import HttpLimits
 
 
@@ -54,35 +55,35 @@ def blocked_read() -> Any:
 
 def test_a_slow_read_without_a_free_slot_is_cut_as_busy(blocked_read: Any) -> None:
     server, reader, got = blocked_read
-    watch, slots = BodyWatch(), threading.BoundedSemaphore(1)
+    slots = threading.BoundedSemaphore(1)
     assert slots.acquire(blocking=False)  # the only slot is taken
-    ticket = watch.watch(server.fileno(), 0.05, 30, slots)
+    ticket = body_watch.watch(server.fileno(), 0.05, 30, slots)
     reader.join(10)
     assert got == [b""] and ticket.cut == BUSY  # cut long before 30 s
-    watch.finish(ticket)
+    body_watch.finish(ticket)
 
 
 def test_a_slow_read_takes_a_slot_then_is_cut_at_its_deadline(
     blocked_read: Any,
 ) -> None:
     server, reader, got = blocked_read
-    watch, slots = BodyWatch(), threading.BoundedSemaphore(1)
-    ticket = watch.watch(server.fileno(), 0.05, 0.3, slots)
+    slots = threading.BoundedSemaphore(1)
+    ticket = body_watch.watch(server.fileno(), 0.05, 0.3, slots)
     reader.join(10)
     assert got == [b""] and ticket.cut == TIMED_OUT
     assert not slots.acquire(blocking=False)  # still held until finish
-    watch.finish(ticket)
+    body_watch.finish(ticket)
     assert slots.acquire(blocking=False)  # given back
 
 
 def test_a_read_that_ends_in_time_is_never_cut() -> None:
     server, client = socket.socketpair()
     try:
-        watch, slots = BodyWatch(), threading.BoundedSemaphore(1)
-        ticket = watch.watch(server.fileno(), 0.05, 0.2, slots)
+        slots = threading.BoundedSemaphore(1)
+        ticket = body_watch.watch(server.fileno(), 0.05, 0.2, slots)
         client.sendall(b"body")
         assert server.recv(10) == b"body"
-        watch.finish(ticket)
+        body_watch.finish(ticket)
         threading.Event().wait(0.4)  # past both deadlines
         assert ticket.cut is None
         client.sendall(b"more")  # the connection was not shut down

@@ -23,7 +23,8 @@ import json
 import threading
 from typing import Any
 
-from envoxy.http.body_watch import BUSY, TIMED_OUT, body_watch
+from envoxy.http import body_watch
+from envoxy.http.body_watch import BUSY, TIMED_OUT
 from envoxy.http.limits import HttpLimits
 
 __all__ = ["BodyError", "BodyReader", "JsonWithDepthLimit"]

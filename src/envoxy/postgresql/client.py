@@ -30,6 +30,7 @@ from envoxy.constants import (
     TIMEOUT_CONN,
 )
 from envoxy.exceptions import DatabaseException
+from envoxy.postgresql.bounds import libpq_arguments
 from envoxy.postgresql.pool import ConnectionPool, is_connection_error
 from envoxy.utils.encoders import format_api_datetime
 from envoxy.utils.singleton import Singleton
@@ -87,24 +88,19 @@ class _Server:
             acquire_timeout = float(conf.get("conn_timeout", TIMEOUT_CONN))
         except (TypeError, ValueError) as exc:
             raise DatabaseException(f"psql_servers.{key}: {exc}") from None
+        self.bounds = libpq_arguments(key, conf)
         self.pool = ConnectionPool(key, self._connect, max_conn, acquire_timeout)
 
     def _connect(self) -> Any:
         conf = self.conf
-        options = []
-        if conf.get("schema"):
-            options.append(f"-c search_path={conf['schema']}")
-        if conf.get("statement_timeout"):
-            options.append(f"-c statement_timeout={int(conf['statement_timeout'])}")
         conn = psycopg2.connect(
             host=conf["host"],
             port=int(conf.get("port", 5432)),
             dbname=conf["db"],
             user=conf["user"],
             password=conf.get("passwd") or None,
-            connect_timeout=int(conf.get("timeout", TIMEOUT_CONN)),
             application_name="envoxy",
-            options=" ".join(options) or None,
+            **self.bounds,  # every wait bounded (envoxy.postgresql.bounds)
         )
         conn.autocommit = False
         return conn

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
@@ -89,6 +89,14 @@ def server_url(conf: dict[str, Any]) -> str | URL:
         raise DatabaseException(f"Invalid psql server config: {exc}") from None
 
 
+def _uses_psycopg2(url: str | URL) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in (
+        "psycopg2",
+        "psycopg2cffi",
+    )
+
+
 def get_manager(server_key: str | None = None) -> EnvoxySessionManager:
     """The cached session manager of ``server_key`` (None: the default server)."""
     key = validate_server_key(server_key)
@@ -102,11 +110,12 @@ def get_manager(server_key: str | None = None) -> EnvoxySessionManager:
             engine_kwargs: dict[str, Any] = {
                 k: int(conf[k]) for k in _ENGINE_KEYS if k in conf
             }
-            if conf.get("schema"):
-                engine_kwargs["connect_args"] = {
-                    "options": f"-csearch_path={conf['schema']}"
-                }
             url = server_url(conf)
+            if _uses_psycopg2(url):
+                from envoxy.postgresql.bounds import libpq_arguments
+
+                # the same bounds as pgsqlc: connect, statement, socket, keepalives
+                engine_kwargs["connect_args"] = libpq_arguments(key, conf)
             manager = EnvoxySessionManager(url=url, engine_kwargs=engine_kwargs)  # type: ignore[arg-type]
             _managers[key] = manager
     return manager

@@ -112,9 +112,21 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
         from envoxy.zeromq.views import plan_zmq_server
 
         HttpLimits.from_config(config.get("http"))  # every limit is a number
+        _check_database_bounds(config.get("psql_servers"))
         HttpRoutes(views)  # endpoints parse, auth backends exist
         plan_zmq_server(views, config.get("zmq_server") or {})
     return views
+
+
+def _check_database_bounds(servers: Any) -> None:
+    """Every psql_servers entry's timeouts parse (else ConfigError at boot)."""
+    if not isinstance(servers, Mapping):
+        return
+    from envoxy.postgresql.bounds import libpq_arguments
+
+    for key, conf in servers.items():
+        if isinstance(conf, Mapping):
+            libpq_arguments(key, conf)
 
 
 def build_application() -> Any:
