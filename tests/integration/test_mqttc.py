@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ import pytest
 
 from envoxy.mqtt.dispatcher import Dispatcher as mqttc
 from envoxy.utils.config import Config
+from tests.private_broker import PrivateBroker
 from tests.services import Service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,53 +254,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class PrivateBroker:
-    """A Mosquitto of this test's own, with persistence, that can be restarted."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
-        self.workdir = workdir
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            textwrap.dedent(
-                f"""
-                listener {self.port} 127.0.0.1
-                allow_anonymous true
-                persistence true
-                persistence_location {workdir}/
-                autosave_interval 1
-                user root
-                log_dest file {workdir}/mosquitto.log
-                """
-            ),
-            encoding="utf-8",
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf)])
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("private mosquitto did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
 def private_broker(
     mosquitto_service: Service, tmp_path: Path
 ) -> Iterator[PrivateBroker]:
-    server = PrivateBroker(tmp_path)
-    server.start()
+    server = PrivateBroker(tmp_path).start()
     yield server
     mqttc.shutdown()
     Config.reset()

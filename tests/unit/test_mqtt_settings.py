@@ -82,3 +82,26 @@ def test_bounded_pool_runs_everything_and_shuts_down() -> None:
     pool.shutdown(wait=True)
     assert sorted(done) == list(range(20))
     assert not pool.submit(done.append, 99)
+
+
+def test_outbox_reconnect_and_session_defaults() -> None:
+    plain = parse_server("b", {"bind": "mqtt://h:1883"})
+    assert (plain.outbox, plain.reconnect_max_delay, plain.session_expiry) == (
+        100,
+        5.0,
+        120,  # a process's own MQTT 5 session: gone two minutes after it dies
+    )
+    fixed = parse_server("b", {"bind": "mqtt://h", "client_id": "svc-1"})
+    assert fixed.persistent and fixed.session_expiry == 3600
+    tuned = parse_server(
+        "b", {"bind": "mqtt://h", "outbox": "0", "reconnect_max_delay": 2}
+    )
+    assert (tuned.outbox, tuned.reconnect_max_delay) == (0, 2.0)
+
+
+@pytest.mark.parametrize(
+    "bad", [{"outbox": -1}, {"reconnect_max_delay": 0}, {"outbox": "many"}]
+)
+def test_bad_outbox_or_reconnect_settings_are_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match=r"mqtt_servers\.b"):
+        parse_server("b", {"bind": "mqtt://h", **bad})

@@ -1,16 +1,28 @@
 """One MQTT connection per ``mqtt_servers`` key (paho-mqtt 2.x, callback API v2).
 
 MQTT 5 is asked for first and 3.1.1 used when the broker refuses it. paho's
-network thread reconnects by itself (1 s to 30 s backoff); every successful
-connect re-subscribes every stored subscription at its own QoS, so a broker
-restart loses nothing but the outage. With a fixed ``client_id`` the session
-is persistent (QoS 1/2 messages wait for the client while it is away).
+network thread reconnects by itself (1 s to ``reconnect_max_delay``, 5 s,
+backoff); every successful connect re-subscribes every stored subscription at
+its own QoS. Sessions are persistent (envoxy.mqtt.settings): with a fixed
+``client_id``, or under MQTT 5 with an id made for this process, so QoS 1/2
+messages wait at the broker while the client is away.
+
+Publishing QoS 1/2: accepted messages stay in paho's session until the broker
+acknowledges them, and are sent again after a reconnect. While the broker is
+away at most ``outbox`` are accepted (then ``publish`` says ``False``: the
+caller knows); ``close`` waits (bounded) until every accepted one is
+acknowledged, so a graceful stop loses none either.
 """
 
 from __future__ import annotations
 
+import collections
+import os
+import secrets
+import socket
 import ssl
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -25,6 +37,16 @@ from envoxy.utils.logs import log
 __all__ = ["Connection"]
 
 _UNSUPPORTED_PROTOCOL = (1, 132)  # 3.1.1 CONNACK 1 / MQTT 5 reason 0x84
+
+
+def _new_process_id() -> str:
+    host = socket.gethostname().split(".")[0][:24] or "host"
+    return f"envoxy-{host}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+#: this process's MQTT 5 session name (a forked child makes its own)
+_process = {"id": _new_process_id()}
+os.register_at_fork(after_in_child=lambda: _process.update(id=_new_process_id()))
 
 
 def _subscription_filter(pattern: str) -> str:
@@ -49,14 +71,28 @@ class Connection:
         self._protocol = settings.protocol
         self._client: paho.Client | None = None
         self._started = False
+        # QoS 1/2 messages accepted while the broker was away, sent on connect
+        self._outbox: collections.deque[tuple[str, bytes, int, bool]] = (
+            collections.deque()
+        )
+        self._outbox_lock = threading.Lock()
+        # messages handed to paho and not known to be acknowledged, oldest first
+        self._pending: collections.deque[Any] = collections.deque()
+        self._pending_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------
+    def _client_id(self) -> str:
+        """The configured id; under MQTT 5 without one, this process's own."""
+        if self.settings.client_id or self._protocol != 5:
+            return self.settings.client_id
+        return f"{_process['id']}-{self.settings.key}"
+
     def _make_client(self) -> paho.Client:
         s = self.settings
         protocol = paho.MQTTv5 if self._protocol == 5 else paho.MQTTv311
         kwargs: dict[str, Any] = {
             "callback_api_version": CallbackAPIVersion.VERSION2,
-            "client_id": s.client_id,
+            "client_id": self._client_id(),
             "protocol": protocol,
             "reconnect_on_failure": True,
         }
@@ -67,10 +103,11 @@ class Connection:
             client.username_pw_set(s.username, s.password)
         if s.tls:
             client.tls_set(ca_certs=s.cert_path, cert_reqs=ssl.CERT_REQUIRED)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.max_queued_messages_set(
-            10_000
-        )  # bounded: QoS>0 publishes kept while away
+        client.reconnect_delay_set(
+            min_delay=1, max_delay=max(1, int(s.reconnect_max_delay))
+        )
+        # hard cap on everything unacknowledged (the outbox is far below it)
+        client.max_queued_messages_set(10_000)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -107,11 +144,10 @@ class Connection:
         self._answered.clear()
         properties = None
         kwargs: dict[str, Any] = {"keepalive": s.keepalive}
-        if self._protocol == 5:
+        if self._protocol == 5:  # always a session of its own (see _client_id)
             properties = Properties(PacketTypes.CONNECT)
-            if s.persistent:
-                properties.SessionExpiryInterval = s.session_expiry
-            kwargs["clean_start"] = not s.persistent
+            properties.SessionExpiryInterval = s.session_expiry
+            kwargs["clean_start"] = False
             kwargs["properties"] = properties
         try:
             self._client.connect_async(s.host, s.port, **kwargs)
@@ -120,7 +156,10 @@ class Connection:
         self._client.loop_start()
         self._started = True
 
-    def close(self) -> None:
+    def close(self, flush_timeout: float = 0.0) -> bool:
+        """Disconnect, after waiting up to ``flush_timeout`` seconds for the
+        broker to acknowledge every QoS 1/2 message accepted; whether it did."""
+        flushed = self.flush(flush_timeout) if self._connected.is_set() else False
         with self._lock:
             client, self._client = self._client, None
             self._started = False
@@ -128,6 +167,32 @@ class Connection:
         if client is not None:
             client.disconnect()
             client.loop_stop()
+        self._prune()
+        lost = len(self._pending) + len(self._outbox)
+        self._pending, self._outbox = collections.deque(), collections.deque()
+        if lost:
+            where = f"mqtt {self.settings.key}"
+            log.warning(f"{where}: closed with {lost} QoS 1/2 messages unacknowledged")
+        return flushed or not lost
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until the broker acknowledged every
+        QoS 1/2 message accepted so far; whether it did."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._prune()
+            if not self._pending and not self._outbox:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def _prune(self) -> None:
+        """Forget the acknowledged messages at the front (acks come in order)."""
+        with self._pending_lock:
+            pending = self._pending
+            while pending and pending[0].is_published():
+                pending.popleft()
 
     def is_connected(self) -> bool:
         return self._connected.is_set()
@@ -150,6 +215,7 @@ class Connection:
         for pattern, qos in subscriptions:
             client.subscribe(_subscription_filter(pattern), qos=qos)
         self._connected.set()
+        self._replay()
         self._answered.set()
         where = f"mqtt {self.settings.key}: connected to {self.settings.address}"
         log.info(f"{where}, {len(subscriptions)} subscriptions restored")
@@ -191,15 +257,69 @@ class Connection:
             client.unsubscribe(_subscription_filter(pattern))
 
     def publish(
-        self, topic: str, payload: bytes, qos: int = 0, retain: bool = False
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 0,
+        retain: bool = False,
+        confirm: float | None = None,
     ) -> bool:
-        """Hand the message to paho. QoS 1/2 messages are kept while disconnected."""
+        """Whether the message was accepted. QoS 1/2: it is then sent (again
+        after a reconnect) until the broker acknowledges it; while the broker
+        is away up to ``outbox`` are accepted and sent on connect, then
+        ``False``. QoS 0 is accepted only while connected. ``confirm=s``: wait
+        up to ``s`` seconds for the broker's acknowledgement instead."""
         if qos not in (0, 1, 2):
             raise ValueError(f"qos must be 0, 1 or 2, got {qos!r}")
+        if confirm is not None and qos:
+            return self._confirmed(topic, payload, qos, retain, confirm)
+        if self._connected.is_set():
+            return self._hand(topic, payload, qos, retain) is not None
+        if qos == 0 or self._client is None:
+            return False
+        with self._outbox_lock:
+            if len(self._outbox) >= self.settings.outbox:
+                return False  # the caller learns now, instead of a silent loss
+            self._outbox.append((topic, payload, qos, retain))
+        if self._connected.is_set():  # connected meanwhile: send it now
+            self._replay()
+        return True
+
+    def _confirmed(
+        self, topic: str, payload: bytes, qos: int, retain: bool, timeout: float
+    ) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self._connected.wait(timeout):
+            return False
+        info = self._hand(topic, payload, qos, retain)
+        if info is None:
+            return False
+        info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+        try:
+            return bool(info.is_published())
+        except (RuntimeError, ValueError):  # lost with the connection meanwhile
+            return False
+
+    def _hand(self, topic: str, payload: bytes, qos: int, retain: bool) -> Any:
+        """Give the message to paho; its ``MQTTMessageInfo``, or ``None``."""
         client = self._client
         if client is None:
-            return False
+            return None
         info = client.publish(topic, payload, qos=qos, retain=retain)
-        return info.rc == paho.MQTT_ERR_SUCCESS or (
-            qos > 0 and info.rc == paho.MQTT_ERR_NO_CONN
-        )
+        if info.rc == paho.MQTT_ERR_SUCCESS:
+            if qos:
+                pending = self._pending
+                pending.append(info)
+                if pending[0].is_published():
+                    self._prune()
+            return info
+        if qos and info.rc == paho.MQTT_ERR_NO_CONN:
+            return info  # the link dropped just now: paho keeps and re-sends it
+        return None
+
+    def _replay(self) -> None:
+        """Send what the outbox holds (on connect, network thread)."""
+        with self._outbox_lock:
+            waiting, self._outbox = self._outbox, collections.deque()
+        for topic, payload, qos, retain in waiting:
+            self._hand(topic, payload, qos, retain)

@@ -59,10 +59,12 @@ class MqttConnector(Singleton):
             connection.connect()
         return connection
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Disconnect every broker, then let the handlers in flight finish."""
+    def shutdown(self, wait: bool = True, flush_timeout: float = 5.0) -> None:
+        """Disconnect every broker (each first waits up to ``flush_timeout``
+        seconds for its QoS 1/2 messages to be acknowledged), then let the
+        handlers in flight finish."""
         for connection in self.connections.values():
-            connection.close()
+            connection.close(flush_timeout)
         self.pool.shutdown(wait=wait)
 
 
@@ -110,8 +112,12 @@ class Dispatcher:
         no_envelope: bool = False,
         qos: int = 0,
         retain: bool = False,
+        confirm: float | None = None,
     ) -> bool:
-        """Send ``message`` as JSON; ``True`` when paho accepted it."""
+        """Send ``message`` as JSON; ``True`` when it was accepted (QoS 1/2:
+        kept and re-sent until the broker acknowledges it; while the broker is
+        away at most ``outbox`` are accepted, then ``False``). ``confirm=s``:
+        wait up to ``s`` seconds for the broker's acknowledgement."""
         if no_envelope:
             payload = envoxy_json_dumps(message)
         else:
@@ -127,7 +133,7 @@ class Dispatcher:
         return bool(
             _connector()
             .connection(server_key)
-            .publish(topic, payload, qos=qos, retain=retain)
+            .publish(topic, payload, qos=qos, retain=retain, confirm=confirm)
         )
 
     @staticmethod
@@ -160,9 +166,9 @@ class Dispatcher:
         connector.connection(server_key, connect=False).unsubscribe(topic)
 
     @staticmethod
-    def shutdown(wait: bool = True) -> None:
+    def shutdown(wait: bool = True, flush_timeout: float = 5.0) -> None:
         if MqttConnector._instance is not None:
-            MqttConnector.instance().shutdown(wait)
+            MqttConnector.instance().shutdown(wait, flush_timeout)
             MqttConnector.reset_instance()
 
 

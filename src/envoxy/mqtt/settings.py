@@ -1,11 +1,24 @@
 """``mqtt_servers`` entries: parsed with a real URL parser.
 
 ``{"bind": "mqtt://user:p%40ss@broker:1883", "client_id": "svc-1",
-"protocol": 5, "keepalive": 60, "session_expiry": 3600, "cert_path": "/ca.pem"}``.
+"protocol": 5, "keepalive": 60, "session_expiry": 3600, "cert_path": "/ca.pem",
+"outbox": 100, "reconnect_max_delay": 5}``.
 Credentials may hold ``:`` (after the first) or a URL-escaped ``@``; ``mqtts``
-(or a ``cert_path``) means TLS. A fixed ``client_id`` makes the session
-persistent: the broker keeps subscriptions and QoS 1/2 messages across
-reconnects for ``session_expiry`` seconds.
+(or a ``cert_path``) means TLS.
+
+Sessions: a fixed ``client_id`` is persistent for ``session_expiry`` seconds
+(default 3600): the broker keeps subscriptions and QoS 1/2 messages while the
+client is away. Without one, MQTT 5 connections still get a persistent
+session of their own process (an id made once per process, default expiry
+120 s), so a reconnect never loses what the broker queued meanwhile, and a
+dead process's session is gone two minutes later. (MQTT 3.1.1 has no
+expiry: there a session is persistent only with a fixed ``client_id``.)
+
+``outbox``: QoS 1/2 messages accepted while the broker is away (default 100),
+sent on reconnect; past it ``publish`` returns ``False``. Kept small on
+purpose: a large backlog replayed at once overflows what a broker queues for
+each subscriber (Mosquitto's ``max_queued_messages``, 1000 by default), which
+drops messages silently even though it acknowledged them.
 """
 
 from __future__ import annotations
@@ -36,6 +49,8 @@ class BrokerSettings:
     keepalive: int
     session_expiry: int
     connect_timeout: float
+    outbox: int = 100
+    reconnect_max_delay: float = 5.0
 
     @property
     def address(self) -> str:
@@ -63,10 +78,18 @@ def parse_server(
         port = parts.port or _SCHEMES[parts.scheme]
         protocol = int(conf.get("protocol", 5))
         keepalive = int(conf.get("keepalive", 60))
-        session_expiry = int(conf.get("session_expiry", 3600))
+        fixed_id = bool(conf.get("client_id"))
+        session_expiry = int(conf.get("session_expiry", 3600 if fixed_id else 120))
         connect_timeout = float(conf.get("connect_timeout", 10))
+        outbox = int(conf.get("outbox", 100))
+        reconnect_max_delay = float(conf.get("reconnect_max_delay", 5))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"mqtt_servers.{key}: {exc}") from None
+    if outbox < 0 or reconnect_max_delay < 1 or session_expiry < 0:
+        raise ConfigError(
+            f"mqtt_servers.{key}: outbox must be >= 0, reconnect_max_delay >= 1"
+            " and session_expiry >= 0"
+        )
     if protocol not in (4, 5, 311):
         raise ConfigError(
             f"mqtt_servers.{key}.protocol: expected 5 or 311 (3.1.1), got {protocol}"
@@ -97,4 +120,6 @@ def parse_server(
         keepalive=keepalive,
         session_expiry=session_expiry,
         connect_timeout=connect_timeout,
+        outbox=outbox,
+        reconnect_max_delay=reconnect_max_delay,
     )
