@@ -145,14 +145,24 @@ class Daemon:
             if self.process.poll() is not None:
                 raise AssertionError(f"envoxyd exited: {self.log.read_text()}")
             # the drain hooks are installed (a SIGTERM before that just kills)
-            hooked = DRAIN_HOOKED in self.log.read_text(errors="replace")
+            # and every worker has loaded the service (--lazy-apps: a signal
+            # to a worker still loading it can be lost, a uWSGI limit)
+            text = self.log.read_text(errors="replace")
+            ready = text.count("WSGI app 0 (mountpoint='') ready") >= self.workers
             try:
-                if hooked and self.get("/_health")[0] == 200:
+                if DRAIN_HOOKED in text and ready and self.get("/_health")[0] == 200:
                     return self
             except OSError:
                 pass
             time.sleep(0.1)
         raise AssertionError(f"envoxyd did not answer: {self.log.read_text()}")
+
+    @property
+    def workers(self) -> int:
+        """How many worker processes the command line asks for."""
+        command = self.command()
+        found = [i for i, arg in enumerate(command) if arg in ("--processes", "-p")]
+        return int(command[found[-1] + 1]) if found else 1
 
     def request(
         self,

@@ -3,10 +3,12 @@ real sockets and signals. One test per reproduction of the issue."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -187,5 +189,88 @@ def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 201"), head
         assert json.loads(body) == {"id": 3, "size": 11}
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_sigterm_answers_every_request_already_received(tmp_path: Path) -> None:
+    """12.7: requests already sent on keep-alive connections but queued behind
+    the router got a bare close at SIGTERM (14 of 16). Now each of them gets
+    its answer, new connections are refused, and the daemon exits 0."""
+    daemon = Daemon(tmp_path, {}, VIEWS).start()
+    connections = []
+    for _ in range(16):  # 4 worker threads: 12 of these wait behind them
+        connection = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
+        connection.request("GET", "/v3/items/1")
+        assert connection.getresponse().read()
+        connections.append(connection)
+    answers: list[object] = []
+
+    def slow(connection: http.client.HTTPConnection) -> None:
+        try:
+            connection.request("GET", "/v3/slow?s=0.5")
+            reply = connection.getresponse()
+            answers.append((reply.status, json.loads(reply.read())["slept"]))
+        except (OSError, http.client.HTTPException) as exc:
+            answers.append(repr(exc))
+
+    callers = [threading.Thread(target=slow, args=(c,)) for c in connections]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.2)  # every request is in: 4 running, 12 queued
+    assert daemon.process is not None
+    daemon.process.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    with pytest.raises(OSError):  # new connections are refused meanwhile
+        socket.create_connection(("127.0.0.1", daemon.port), timeout=2).recv(1)
+    for caller in callers:
+        caller.join(30)
+    for connection in connections:
+        connection.close()
+    assert answers == [(200, True)] * 16
+    assert daemon.process.wait(30) == 0
+    assert "drained: every request received was answered" in daemon.log.read_text()
+
+
+def test_sighup_reloads_the_workers_without_refusing_anyone(tmp_path: Path) -> None:
+    """12.14: SIGHUP (logrotate, systemctl reload) made uWSGI attempt a binary
+    reload that fails under pyuwsgi; every later connection was refused. Now
+    it is a chain reload: the request in flight completes, a client loop sees
+    no refusal, and new workers (new code and config) serve within seconds."""
+    daemon = Daemon(tmp_path, {}, VIEWS).start()
+    try:
+        before = {daemon.get("/v3/items/1")[2]["pid"] for _ in range(20)}
+        answers: list[object] = []
+        done = threading.Event()
+
+        def loop() -> None:
+            while not done.is_set():
+                try:
+                    answers.append(daemon.get("/v3/items/2", timeout=10)[0])
+                except OSError as exc:
+                    answers.append(repr(exc))
+
+        in_flight: list[object] = []
+        slow = threading.Thread(
+            target=lambda: in_flight.append(daemon.get("/v3/slow?s=2")[0])
+        )
+        slow.start()
+        client = threading.Thread(target=loop)
+        client.start()
+        time.sleep(0.3)
+        assert daemon.process is not None
+        daemon.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "chain reloading complete" not in daemon.log.read_text():
+            assert time.monotonic() < deadline, "the reload did not complete"
+            time.sleep(0.1)
+        done.set()
+        client.join(20)
+        slow.join(20)
+        after = {daemon.get("/v3/items/1")[2]["pid"] for _ in range(20)}
+        assert not after & before, (before, after)  # every worker is new
+        assert in_flight == [200]
+        assert len(answers) > 10 and set(answers) == {200}, set(answers)
+        assert daemon.process.poll() is None  # still the same daemon
     finally:
         assert daemon.stop() == 0

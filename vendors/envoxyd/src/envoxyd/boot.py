@@ -188,7 +188,10 @@ def _after_fork(start: Any) -> None:
     if uwsgi is None:
         start()  # a plain WSGI server: this process is the worker
         return
-    if uwsgi.worker_id() > 0:  # --lazy-apps: already in the worker
+    from envoxyd.master import release_in_worker
+
+    if uwsgi.worker_id() > 0:  # --lazy-apps (envoxyd's default): in the worker
+        release_in_worker()
         lifecycle.arm()
         start()
         return
@@ -201,6 +204,7 @@ def _after_fork(start: Any) -> None:
             # uWSGI skips a worker still inside this hook when a SIGTERM drain
             # begins (the worker then never stops): return at once, start the
             # connectors beside the accept loop.
+            release_in_worker()
             lifecycle.arm()
             threading.Thread(target=start, name="envoxyd-start", daemon=True).start()
 

@@ -39,16 +39,29 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
     # chunks after the first packet); envoxy reads them (envoxy.http.body)
     ("--http-chunked-input", None),
     ("--harakiri", "90"),
+    # each worker loads the service itself: SIGHUP's chain reload (below)
+    # then starts workers on the new code and config, one at a time
+    ("--lazy-apps", None),
     # where the events worker publishes its status for every worker's readiness
     ("--cache2", "name=envoxyd,items=16,blocksize=8192"),
     ("--module", APP_MODULE),
 )
 
-#: SIGTERM and SIGINT: stop accepting, let in-flight requests finish, exit 0.
+#: Always added. SIGTERM: envoxyd.master drains (new connections refused,
+#: everything received answered), then the SIGINT hook's graceful stop; the
+#: SIGTERM hook is the fallback should the master module not load. SIGHUP
+#: (logrotate, ``systemctl reload``, ``envoxyd --reload PIDFILE``): a chain
+#: reload, one worker after the other (uWSGI's binary reload, its default,
+#: cannot re-exec pyuwsgi inside a virtualenv: every connection was refused).
 DRAIN_HOOKS = (
+    ("--shared-import", "envoxyd.master"),
     ("--hook-master-start", "unix_signal:15 gracefully_kill_them_all"),
     ("--hook-master-start", "unix_signal:2 gracefully_kill_them_all"),
+    ("--hook-master-start", "unix_signal:1 uwsgi_chain_reload"),
 )
+
+#: uWSGI flags that act on a running instance and start nothing
+_CONTROL_FLAGS = {"--reload", "--stop", "--brutal-reload", "--graceful-reload"}
 
 _APP_FLAGS = {"--module", "-w", "--wsgi-file", "--file", "--mount", "--callable"}
 
@@ -64,7 +77,9 @@ def _given(argv: Sequence[str]) -> set[str]:
     return flags
 
 
-def build_arguments(argv: Sequence[str], name: str | None = None) -> list[str]:
+def build_arguments(
+    argv: Sequence[str], name: str | None = None, drain_seconds: float | None = None
+) -> list[str]:
     """The uWSGI command line: the user's flags plus every default they did
     not set (an app flag of theirs replaces envoxyd's module). With ``--http``
     and no backend of theirs, the router reaches the workers over a UNIX
@@ -87,6 +102,8 @@ def build_arguments(argv: Sequence[str], name: str | None = None) -> list[str]:
             arguments.append(value)
     for flag, value in DRAIN_HOOKS:
         arguments += [flag, value]
+    if drain_seconds is not None:
+        arguments += ["--set", f"envoxyd-drain-seconds={drain_seconds:g}"]
     return arguments
 
 
@@ -120,13 +137,16 @@ def _version() -> str:
     )
 
 
-def preflight(conf: str | None, mode: str | None) -> None:
-    """Load the config and the service's views once, opening nothing."""
+def preflight(conf: str | None, mode: str | None) -> float:
+    """Load the config and the service's views once, opening nothing; the
+    drain budget (``envoxyd.drain_seconds``)."""
     from envoxyd.boot import load_config, load_views
+    from envoxyd.lifecycle import drain_budget
 
     config = load_config(conf, mode)
     if mode != "test":
         load_views(config, check_only=True)
+    return drain_budget(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,14 +154,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args in (["--version"], ["-V"]):
         print(_version())
         return 0
+    runner = "import sys, pyuwsgi; pyuwsgi.run(sys.argv[1:])"
+    if args and args[0] in _CONTROL_FLAGS:  # e.g. envoxyd --reload PIDFILE
+        os.execv(sys.executable, [sys.executable, "-c", runner, *args])  # noqa: S606
     conf, mode = _setting(args, "conf"), _setting(args, "mode")
     try:
-        preflight(conf, mode)
-        arguments = build_arguments(args)
+        drain = preflight(conf, mode)
+        arguments = build_arguments(args, drain_seconds=drain)
     except Exception as exc:  # any boot problem: one clear line, exit 2
         print(f"envoxyd: cannot start: {exc}", file=sys.stderr)
         return 2
-    runner = "import sys, pyuwsgi; pyuwsgi.run(sys.argv[1:])"
     os.execv(sys.executable, [sys.executable, "-c", runner, *arguments])  # noqa: S606
     return 0  # not reached
 

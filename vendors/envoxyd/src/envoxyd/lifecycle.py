@@ -131,11 +131,24 @@ def zmq_server() -> Any:
     return _state["zmq"]
 
 
-def _budget() -> float:
+def drain_budget(config: Any = None) -> float:
+    """``envoxyd.drain_seconds`` (default 20): how long a stop may take to
+    answer what was received, and a worker to finish its ZeroMQ requests.
+    ``ConfigError`` at boot for a value that is not a positive number."""
+    from envoxy.exceptions import ConfigError
+
+    section = (config if config is not None else Config).get("envoxyd") or {}
+    raw = section.get("drain_seconds", 20)
     try:
-        return float((Config.get("envoxyd") or {}).get("drain_seconds", 20))
+        value = float(raw)
     except (TypeError, ValueError):
-        return 20.0
+        value = -1.0
+    if isinstance(raw, bool) or value <= 0:
+        raise ConfigError(
+            f"config: key 'envoxyd.drain_seconds': expected a positive number, "
+            f"got {raw!r}"
+        )
+    return value
 
 
 def _step(name: str, action: Any) -> None:
@@ -151,7 +164,10 @@ def shutdown() -> None:
         if _state["done"]:
             return
         _state["done"] = True
-    budget = _budget()
+    try:
+        budget = drain_budget()
+    except ValueError:  # checked at boot; a config changed since must not block
+        budget = 20.0
     server = _state["zmq"]
     if server is not None:
         _step("zmq server", lambda: server.stop(timeout=budget))
