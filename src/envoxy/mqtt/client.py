@@ -39,14 +39,31 @@ __all__ = ["Connection"]
 _UNSUPPORTED_PROTOCOL = (1, 132)  # 3.1.1 CONNACK 1 / MQTT 5 reason 0x84
 
 
-def _new_process_id() -> str:
+def _uwsgi_worker() -> tuple[int, int] | None:
+    """``(master pid, worker number)`` inside a uWSGI worker, else ``None``."""
+    try:
+        import uwsgi  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    worker = int(uwsgi.worker_id())
+    return (int(uwsgi.masterpid()), worker) if worker > 0 else None
+
+
+_random_part = {"pid": -1, "token": ""}
+
+
+def session_name() -> str:
+    """This process's MQTT 5 session name. Under uWSGI: the daemon's master
+    pid and the worker's number, so a respawned or chain-reloaded worker
+    resumes its session (and what the broker queued for it meanwhile);
+    elsewhere the pid and a random part, made once per process."""
     host = socket.gethostname().split(".")[0][:24] or "host"
-    return f"envoxy-{host}-{os.getpid()}-{secrets.token_hex(4)}"
-
-
-#: this process's MQTT 5 session name (a forked child makes its own)
-_process = {"id": _new_process_id()}
-os.register_at_fork(after_in_child=lambda: _process.update(id=_new_process_id()))
+    worker = _uwsgi_worker()
+    if worker is not None:
+        return f"envoxy-{host}-{worker[0]}-w{worker[1]}"
+    if _random_part["pid"] != os.getpid():  # first use, or a forked child
+        _random_part.update(pid=os.getpid(), token=secrets.token_hex(4))
+    return f"envoxy-{host}-{os.getpid()}-{_random_part['token']}"
 
 
 def _subscription_filter(pattern: str) -> str:
@@ -85,7 +102,7 @@ class Connection:
         """The configured id; under MQTT 5 without one, this process's own."""
         if self.settings.client_id or self._protocol != 5:
             return self.settings.client_id
-        return f"{_process['id']}-{self.settings.key}"
+        return f"{session_name()}-{self.settings.key}"
 
     def _make_client(self) -> paho.Client:
         s = self.settings
