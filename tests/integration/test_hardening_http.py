@@ -3,6 +3,7 @@ forged tokens. Each test names the reproduction of the issue it covers."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 VIEWS = """
 import uuid
 
-from envoxy import View, auth_required, cache, on
+from envoxy import ValidationException, View, auth_required, cache, on
 
 
 def stamp():
@@ -58,7 +59,31 @@ class Echo(View):
         return {"size": len(request.get_data())}, 201
 
 
-__loader__ = [CachedOutside, CachedInside, Public, Echo]
+@on(endpoint="/v3/reflect", protocols=["http"])
+class Reflect(View):
+    def get(self, request, **kwargs):
+        args = request.args
+        status = args.get("status", "200")
+        return {}, status, {args["name"]: args["value"]}
+
+
+@on(endpoint="/v3/items/{item_id:int}", protocols=["http"])
+class Item(View):
+    def get(self, request, item_id, **kwargs):
+        return {"id": item_id}
+
+
+@on(endpoint="/v3/odd/{kind}", protocols=["http"])
+class Odd(View):
+    def get(self, request, kind, **kwargs):
+        if kind == "gone":
+            raise ValidationException("first line\\r\\nsecond line", status=204)
+        if kind == "continue":
+            return {"surprise": True}, 100
+        return {"stale": True}, 304
+
+
+__loader__ = [CachedOutside, CachedInside, Public, Echo, Reflect, Item, Odd]
 """
 
 
@@ -73,7 +98,7 @@ def daemon(
         "db": 5,
         "key_prefix": f"hard-{uuid.uuid4().hex[:8]}",
     }
-    conf = {**JWT_CONF, "cache": cache}
+    conf = {**JWT_CONF, "cache": cache, "log": {"level": 6}}  # access lines (INFO)
     started = Daemon(tmp_path_factory.mktemp("hard"), conf, VIEWS).start()
     yield started
     assert started.stop() == 0
@@ -133,3 +158,53 @@ def test_deeply_nested_json_is_a_400(daemon: Daemon, depth: int) -> None:
     status, _, reply = daemon.request("POST", "/v3/echo", body, headers)
     assert status == 400 and "nested deeper than 64 levels" in reply["error"]
     assert "Traceback" not in daemon.log.read_text()
+
+
+def access_lines(daemon: Daemon, path: str) -> list[dict[str, object]]:
+    return [
+        json.loads(line)
+        for line in daemon.log.read_text().splitlines()
+        if line.startswith("{") and f'"path":"{path}"' in line
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "name=X-Evil%0D%0ASet-Cookie&value=1",  # CR/LF in a header name
+        "name=X-Ok&value=a%00b",  # NUL in a value
+        "name=X-Ok&value=a%0D%0ASet-Cookie:%20x=1",
+        "name=X-Ok&value=1&status=200%20OK%0D%0ASet-Cookie:%20x=1",  # status text
+    ],
+)
+def test_header_and_status_line_injection_is_refused(
+    daemon: Daemon, query: str
+) -> None:
+    """12.8: header names and the status text were not checked for CR/LF,
+    and NUL passed in values. A view that would send them is a 500 (its
+    bug), and nothing it tried to inject reaches the client."""
+    request = f"GET /v3/reflect?{query} HTTP/1.1\r\nHost: t\r\nConnection: close"
+    raw = daemon.raw(f"{request}\r\n\r\n".encode())
+    head = raw.partition(b"\r\n\r\n")[0]
+    assert head.startswith(b"HTTP/1.1 500"), raw[:300]
+    assert b"Set-Cookie" not in head and b"\x00" not in head
+    assert b"Internal Server Error :: ELRC(" in raw
+
+
+def test_every_request_gets_a_json_answer_and_a_log_line(daemon: Daemon) -> None:
+    """12.9: these escaped the app: the client got no response and there was
+    no access-log line."""
+    huge = "9" * 4301  # past Python's int-from-string limit: no such item
+    status, _, body = daemon.get(f"/v3/items/{huge}")
+    assert status == 404 and body["code"] == 404
+    status, headers, body = daemon.get("/v3/odd/gone")  # 204 error, CR/LF text
+    assert status == 204 and body is None
+    assert headers["X-Error-Msg"] == "first line  second line"
+    status, _, body = daemon.get("/v3/odd/continue")  # a 100 with a body
+    assert status == 500 and body["error"].startswith("Internal Server Error")
+    status, headers, body = daemon.get("/v3/odd/not-modified")  # 304 with a body
+    assert status == 304 and body is None and "Content-Length" not in headers
+    assert [line["status"] for line in access_lines(daemon, "/v3/odd/continue")] == [
+        500
+    ]
+    assert access_lines(daemon, f"/v3/items/{huge}")[0]["status"] == 404

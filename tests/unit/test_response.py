@@ -100,9 +100,41 @@ def test_forwarded_headers_cannot_break_framing() -> None:
     assert resp.get_json() == {"a": 1}
 
 
-def test_header_injection_is_refused() -> None:
-    with pytest.raises(ValueError, match="newline"):
-        Response({"payload": {}, "headers": {"X-Evil": "a\r\nSet-Cookie: x=1"}})
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Evil": "a\r\nSet-Cookie: x=1"},
+        {"X-Evil": "a\nb"},
+        {"X-Evil": "a\x00b"},  # 12.8: NUL passed in values
+        {"X-Evil\r\nSet-Cookie": "x=1"},  # 12.8: names were not checked
+        {"X Evil": "1"},
+        {"": "1"},
+        {"X-Ok:": "1"},
+    ],
+)
+def test_header_injection_is_refused(headers: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="header"):
+        Response({"payload": {}, "headers": headers})
+    with pytest.raises(ValueError, match="header"):
+        Response({}, headers=headers)
+    with pytest.raises(ValueError, match="header"):
+        Response({}).headers.add(*next(iter(headers.items())))
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["200 OK\r\nSet-Cookie: x=1", "200 OK\nX: 1", "200 O\x00K", "20 OK", "2000", 42],
+)
+def test_status_line_injection_is_refused(status: Any) -> None:
+    """12.8: the status text was not checked for CR/LF."""
+    with pytest.raises(ValueError, match="status"):
+        Response({}, status=status)
+
+
+def test_good_headers_and_statuses_pass() -> None:
+    reply = Response({}, status="299 Custom Reason", headers={"X-T": "a\tb"})
+    assert reply.status == "299 Custom Reason" and reply.headers["X-T"] == "a\tb"
+    assert Response({}, status=599).status == "599 UNKNOWN"
 
 
 def test_cookies_from_envelope() -> None:

@@ -35,7 +35,10 @@ def _int(text: str) -> int:
     # ASCII digits only: int() would also take "٣", "+3", " 3" or "3_0"
     if not (text.isascii() and text.isdigit()):
         raise NoMatch(text)
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:  # over Python's int-from-string digit limit (4300)
+        raise NoMatch(text[:40]) from None
 
 
 def _float(text: str) -> float:

@@ -12,6 +12,7 @@ compiled encoder and the headers are a plain list, ready for ``start_response``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
@@ -21,7 +22,7 @@ from typing import Any
 
 from envoxy.constants import SERVER_NAME
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
-from envoxy.views.headers import Headers
+from envoxy.views.headers import Headers, header_line
 
 __all__ = ["Response", "http_date", "status_number"]
 
@@ -38,6 +39,7 @@ _STATUS_LINES: dict[int, str] = {
 }
 
 _date_cache: list[Any] = [0, ""]
+_CONTROL_IN_REASON = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def http_date(now: float | None = None) -> str:
@@ -62,18 +64,22 @@ def status_number(value: Any, default: int) -> int:
 
 
 def _status_line(status: int | str) -> tuple[int, str]:
-    if isinstance(status, int):
+    if type(status) is int:
         line = _STATUS_LINES.get(status)
-        return status, line if line is not None else f"{status} UNKNOWN"
+        if line is not None:
+            return status, line
+        if 100 <= status <= 999:
+            return status, f"{status} UNKNOWN"
+        raise ValueError(f"invalid HTTP status: {status!r}")
     text = str(status).strip()
     code_text, _, reason = text.partition(" ")
-    try:
-        code = int(code_text)
-    except ValueError:
-        raise ValueError(f"invalid HTTP status: {status!r}") from None
-    if reason:
-        return code, text
-    return _status_line(code)
+    if not (len(code_text) == 3 and code_text.isascii() and code_text.isdigit()):
+        raise ValueError(f"invalid HTTP status: {status!r}")
+    if not reason:
+        return _status_line(int(code_text))
+    if _CONTROL_IN_REASON.search(reason):  # CR/LF would start headers of its own
+        raise ValueError(f"invalid HTTP status text: {status!r}")
+    return int(code_text), text
 
 
 class Response:
@@ -124,6 +130,8 @@ class Response:
             content_type = mimetype or self.default_mimetype
             if content_type.startswith("text/") and "charset" not in content_type:
                 content_type += "; charset=utf-8"
+        if content_type is not self.default_mimetype:
+            header_line("Content-Type", content_type)  # a caller's: checked
         pairs: list[tuple[str, str]] = [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
@@ -252,13 +260,11 @@ def _merge(pairs: list[tuple[str, str]], extra: Any) -> None:
     items: Iterable[tuple[str, Any]] = (
         extra.items() if isinstance(extra, Mapping) else extra
     )
-    for name, value in items:
+    for raw_name, value in items:
+        name, text = header_line(raw_name, value)
         lowered = name.lower()
         if lowered in _FRAMING_HEADERS:
             continue
-        text = value if isinstance(value, str) else str(value)
-        if "\n" in text or "\r" in text:
-            raise ValueError(f"header {name!r} contains a newline")
         if lowered == "content-type":
             pairs[0] = ("Content-Type", text)
         else:

@@ -7,10 +7,16 @@ view on that list (``get``, ``getlist``, ``add``, ``set``, ``in``...).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
 
-__all__ = ["Headers"]
+__all__ = ["Headers", "header_line"]
+
+#: RFC 9110 5.1: a field name is a token
+_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: RFC 9110 5.5: no control characters in a value but horizontal tab
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 HeaderPairs = list[tuple[str, str]]
 
@@ -40,7 +46,7 @@ class Headers:
             self.add(name, value)
 
     def add(self, name: str, value: Any) -> None:
-        self._list.append((name, _text(value)))
+        self._list.append(header_line(name, value))
 
     def set(self, name: str, value: Any) -> None:
         """Replace every ``name`` header by one, keeping the first one's position."""
@@ -48,12 +54,12 @@ class Headers:
         pairs = self._list
         for index, (key, _) in enumerate(pairs):
             if key.lower() == lowered:
-                pairs[index] = (name, _text(value))
+                pairs[index] = header_line(name, value)
                 pairs[index + 1 :] = [
                     p for p in pairs[index + 1 :] if p[0].lower() != lowered
                 ]
                 return
-        pairs.append((name, _text(value)))
+        pairs.append(header_line(name, value))
 
     def remove(self, name: str) -> None:
         lowered = name.lower()
@@ -115,8 +121,13 @@ class Headers:
         return f"Headers({self._list!r})"
 
 
-def _text(value: Any) -> str:
+def header_line(name: Any, value: Any) -> tuple[str, str]:
+    """``(name, value)`` fit to be sent: ``ValueError`` for a name that is not
+    a token or a value holding CR, LF, NUL or another control character
+    (either would let a value write headers, or a body, of its own)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"invalid header name: {name!r}")
     text = value if isinstance(value, str) else str(value)
-    if "\n" in text or "\r" in text:
-        raise ValueError("header values must not contain newlines")
-    return text
+    if _CONTROL.search(text):
+        raise ValueError(f"header {name!r} holds a control character")
+    return name, text
