@@ -37,9 +37,19 @@ class ValidationException(EnvoxyException):
         return self.kwargs.get("status", 412)
 
 
-class DatabaseException(EnvoxyException):
+class _Redacted(EnvoxyException):
+    """Messages that may echo a configured value: credentials are masked
+    (envoxy.utils.redact), so printing or logging one never leaks them."""
+
+    def __init__(self, message: Any = "", *args: Any) -> None:
+        from envoxy.utils.redact import redact
+
+        super().__init__(redact(str(message)), *args)
+
+
+class DatabaseException(_Redacted):
     """A database connector could not do what was asked (bad key, pool timeout...)."""
 
 
-class ConfigError(EnvoxyException, ValueError):
+class ConfigError(_Redacted, ValueError):
     """envoxy.json or an override is unreadable or has a bad value (names the key)."""

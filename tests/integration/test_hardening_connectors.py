@@ -5,6 +5,7 @@ tests/faults.py; the machine's shared services are never stopped."""
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -309,3 +310,54 @@ def wait_for(condition: Any, timeout: float = 15, what: Any = None) -> None:
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met in time: {what() if what else ''}")
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("section", "entry"),
+    [
+        ("psql_servers", "postgresql://svc:S3cret@db.internal/cards"),
+        ("couchdb_servers", "http://admin:S3cret@couch.internal:5984"),
+        (
+            "psql_servers",
+            {
+                "host": "h",
+                "db": "x",
+                "user": "u",
+                "passwd": "S3cret",
+                "timeout": "soon",
+            },
+        ),
+    ],
+)
+def test_a_boot_error_never_prints_a_password(
+    tmp_path: Path, section: str, entry: Any
+) -> None:
+    """12.12: a boot error printed the password of a URL-string server entry.
+    It still names the entry (and where a URL belongs), masked."""
+    daemon = Daemon(tmp_path, {section: {"main": entry}}, ZMQ_VIEWS)
+    command = daemon.command()
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{section}.main" in lines[0], lines
+    assert "S3cret" not in done.stderr + done.stdout
+
+
+def test_log_lines_never_carry_credentials() -> None:
+    """12.12, the log side: whatever text reaches a log line is masked."""
+    import io
+
+    from envoxy.utils import logs
+
+    stream = io.StringIO()
+    saved = logs._state.stream, logs._state.pretty
+    logs.configure(stream=stream, fmt="json")
+    try:
+        logs.Log.error("connect to postgresql://svc:S3cret@h/db failed")
+        logs.Log.error("dsn host=h password=S3cret dbname=x")
+    finally:
+        logs._state.stream, logs._state.pretty = saved
+    text = stream.getvalue()
+    assert "S3cret" not in text and text.count("***") == 2

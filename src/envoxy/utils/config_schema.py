@@ -81,6 +81,13 @@ def _servers(key: str, value: Any) -> None:
     for name, server in value.items():
         if key == "psql_servers" and name == "default" and isinstance(server, str):
             continue
+        if isinstance(server, str) and "://" in server:
+            field = "url" if key == "psql_servers" else "bind"
+            _fail(
+                f"{key}.{name}",
+                f'expected an object; a URL goes in it as {{"{field}": "..."}}',
+                server,
+            )
         _object(f"{key}.{name}", server)
         if server.get("port") is not None:
             _int_like(f"{key}.{name}.port", server["port"], 1, 65535)

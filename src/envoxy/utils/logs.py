@@ -18,6 +18,8 @@ from typing import Any, TextIO
 
 import orjson
 
+from envoxy.utils.redact import redact
+
 __all__ = ["Log", "LogStyle", "configure", "log"]
 
 _LEVEL_NAMES = (
@@ -184,7 +186,7 @@ def _write(line: str) -> None:
 
 
 def _emit(level: int, text: Any, max_lines: int | None) -> None:
-    message = _as_text(text)
+    message = redact(_as_text(text))  # no credentials in logs, whatever the text
     if max_lines is not None:
         message = Log.truncate_text(message, max_lines)
     if _state.pretty:

@@ -162,7 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         drain = preflight(conf, mode)
         arguments = build_arguments(args, drain_seconds=drain)
     except Exception as exc:  # any boot problem: one clear line, exit 2
-        print(f"envoxyd: cannot start: {exc}", file=sys.stderr)
+        from envoxy.utils.redact import redact
+
+        line = " ".join(str(exc).split())  # one line, whatever the message
+        print(f"envoxyd: cannot start: {redact(line)}", file=sys.stderr)
         return 2
     os.execv(sys.executable, [sys.executable, "-c", runner, *arguments])  # noqa: S606
     return 0  # not reached
