@@ -112,6 +112,7 @@ class Daemon:
         self.port = free_port()
         (folder / "views.py").write_text(views)
         conf = {"modules": [str(folder / "views.py")], **conf}
+        self.conf = conf
         (folder / "envoxy.json").write_text(json.dumps(conf))
         self.process: subprocess.Popen[bytes] | None = None
         self.log = folder / "envoxyd.log"

@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import zmq
 
-from tests.daemon import JWT_CONF, Daemon, token
+from tests.daemon import JWT_CONF, Daemon, free_port, token
 from tests.services import Service
 
 pytestmark = pytest.mark.integration
@@ -83,7 +84,23 @@ class Odd(View):
         return {"stale": True}, 304
 
 
-__loader__ = [CachedOutside, CachedInside, Public, Echo, Reflect, Item, Odd]
+@on(endpoint="/v3/admin", protocols=["http"])
+class Admin(View):
+    @auth_required(roles=["admin"])
+    def get(self, request, claims=None, **kwargs):
+        return {"sub": claims["sub"]}
+
+
+@on(endpoint="/v3/secret", protocols=["zmq"])
+class Secret(View):
+    @auth_required()
+    def get(self, request, claims=None, **kwargs):
+        return {"sub": claims["sub"]}
+
+
+__loader__ = [
+    CachedOutside, CachedInside, Public, Echo, Reflect, Item, Odd, Admin, Secret
+]
 """
 
 
@@ -98,7 +115,12 @@ def daemon(
         "db": 5,
         "key_prefix": f"hard-{uuid.uuid4().hex[:8]}",
     }
-    conf = {**JWT_CONF, "cache": cache, "log": {"level": 6}}  # access lines (INFO)
+    conf = {
+        **JWT_CONF,
+        "cache": cache,
+        "log": {"level": 6},  # access lines (INFO)
+        "zmq_server": {"bind": f"tcp://127.0.0.1:{free_port()}"},
+    }
     started = Daemon(tmp_path_factory.mktemp("hard"), conf, VIEWS).start()
     yield started
     assert started.stop() == 0
@@ -208,3 +230,62 @@ def test_every_request_gets_a_json_answer_and_a_log_line(daemon: Daemon) -> None
         500
     ]
     assert access_lines(daemon, f"/v3/items/{huge}")[0]["status"] == 404
+
+
+@pytest.mark.parametrize(
+    ("roles", "status"),
+    [
+        ({"admin": False}, 403),  # 12.13: an object's keys granted its roles
+        ({"admin": True}, 403),
+        ([{"admin": True}], 403),
+        ([["admin"]], 403),
+        (7, 403),
+        ("admin other", 200),
+        (["reader", "admin"], 200),
+    ],
+)
+def test_only_role_names_grant_roles(
+    daemon: Daemon, roles: object, status: int
+) -> None:
+    got, _, body = daemon.get(
+        "/v3/admin", headers={"Authorization": f"Bearer {token(roles=roles)}"}
+    )
+    assert got == status, body
+
+
+def test_large_tokens_get_an_answer_not_a_closed_connection(daemon: Daemon) -> None:
+    """12.13: a 40 KB token closed the connection instead of a 401/431."""
+    big = "Bearer " + "a" * 40_000
+    status, _, body = daemon.get("/v3/admin", headers={"Authorization": big})
+    assert status == 431 and body["code"] == 431
+    forged = "Bearer " + "b" * 9_000 + "." + "c" * 9_000 + ".d"
+    status, _, body = daemon.get("/v3/admin", headers={"Authorization": forged})
+    assert status == 431, body
+    fits = "Bearer " + "x" * 15_000
+    assert daemon.get("/v3/admin", headers={"Authorization": fits})[0] == 401
+
+
+@pytest.mark.parametrize("authorization", [12345, {"Bearer": "x"}, ["Bearer x"], True])
+def test_a_non_string_authorization_over_zeromq_is_a_401(
+    daemon: Daemon, authorization: object
+) -> None:
+    """12.13: a non-string Authorization on a ZeroMQ @auth_required view was a
+    500 instead of 401."""
+    port = int(daemon.conf["zmq_server"]["bind"].rsplit(":", 1)[1])
+    reply = zapata(port, {"Authorization": authorization})
+    assert reply["status"] == 401, reply
+    good = zapata(port, {"Authorization": f"Bearer {token(sub='zed')}"})
+    assert good["status"] == 200 and good["payload"] == {"sub": "zed"}
+
+
+def zapata(port: int, headers: dict[str, object]) -> dict[str, object]:
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, 5000)
+    sock.connect(f"tcp://127.0.0.1:{port}")
+    try:
+        request = {"resource": "/v3/secret", "headers": headers, "performative": 0}
+        sock.send_multipart([b"", json.dumps(request).encode()])
+        return json.loads(sock.recv_multipart()[-1])  # type: ignore[no-any-return]
+    finally:
+        sock.close()

@@ -18,11 +18,12 @@ import importlib
 import re
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.views.headers import header_value
 
 __all__ = [
     "AuthBackendMixin",
@@ -34,6 +35,8 @@ __all__ = [
     "reset_backend",
 ]
 
+#: auth.jwt.max_token_bytes: a longer Authorization header is a 431
+MAX_TOKEN_BYTES = 16 * 1024
 _TYPED_VARIABLE = re.compile(r"{(?P<all>(?P<var>[^:}]+):(?P<type>[^}]+))}")
 _lock = threading.Lock()
 _chosen: Any = None
@@ -66,9 +69,24 @@ class JwtBackend:
         self.issuer = conf.get("issuer")
         self.roles_claim = str(conf.get("roles_claim", "roles"))
         self.leeway = float(conf.get("leeway", 0))
+        try:
+            self.max_token_bytes = int(conf.get("max_token_bytes", MAX_TOKEN_BYTES))
+        except (TypeError, ValueError):
+            self.max_token_bytes = 0
+        if self.max_token_bytes < 1:
+            raise ConfigError("auth.jwt.max_token_bytes: expected a positive integer")
 
     def claims(self, request: Any) -> dict[str, Any]:
-        header = request.headers.get("Authorization", "") if request is not None else ""
+        headers = getattr(request, "headers", None)
+        header = header_value(headers, "Authorization") if headers is not None else None
+        if not isinstance(header, str):  # absent, or not text (a Zapata header)
+            raise unauthorized("Missing bearer token")
+        if len(header) > self.max_token_bytes:
+            raise ValidationException(
+                f"Authorization header over {self.max_token_bytes} bytes",
+                code=431,
+                status=431,
+            )
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("Missing bearer token")
@@ -92,11 +110,14 @@ class JwtBackend:
             raise unauthorized("Invalid token") from None
 
     def roles_of(self, claims: Mapping[str, Any]) -> set[str]:
-        value = claims.get(self.roles_claim) or []
+        """The role names of ``claims``: a list of strings or one space-separated
+        string; anything else (an object such as ``{"admin": false}``, numbers,
+        nested lists) grants no role at all."""
+        value = claims.get(self.roles_claim)
         if isinstance(value, str):
             return set(value.split())
-        if isinstance(value, Iterable):
-            return {str(v) for v in value}
+        if isinstance(value, list):
+            return {v for v in value if isinstance(v, str) and v}
         return set()
 
     def authenticate(
@@ -111,7 +132,8 @@ class JwtBackend:
     def anonymous(self, request: Any, topic: str = "", **kwargs: Any) -> dict[str, Any]:
         """Claims when a valid token came, nothing when none did; a bad token
         is still refused."""
-        if request is None or not request.headers.get("Authorization"):
+        headers = getattr(request, "headers", None)
+        if headers is None or header_value(headers, "Authorization") is None:
             return {"claims": None}
         return {"claims": self.claims(request)}
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from envoxy.auth.decorators import AUTH_MARK, AUTH_OPTIONS, guard
 from envoxy.cache.store import CacheStore, NotCacheable
 from envoxy.constants import CACHE_DEFAULT_TTL
 from envoxy.views.containers import Response
+from envoxy.views.headers import header_value
 
 __all__ = ["IDENTITY_HEADERS", "CacheDecorator", "identity_of"]
 
@@ -44,26 +45,16 @@ def _body(request: Any) -> Any:
         return getter()
 
 
-def _header(headers: Any, name: str) -> Any:
-    """A header from Werkzeug's headers (case-insensitive already) or from a
-    Zapata request's plain dict (any case)."""
-    if headers is None:
-        return None
-    value = headers.get(name)
-    if value is None and isinstance(headers, Mapping):
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if str(k).lower() == lowered), None)
-    return value
-
-
 def identity_of(request: Any, vary: Iterable[str] = ()) -> str:
     """``""`` for an anonymous caller sending none of the headers, else
     ``u-<32 hex>``: a SHA-256 of each identity and ``vary`` header present."""
     headers = getattr(request, "headers", None)
+    if headers is None:
+        return ""
     digest = hashlib.sha256()
     seen = False
     for name in (*IDENTITY_HEADERS, *vary):
-        value = _header(headers, name)
+        value = header_value(headers, name)
         if value is None:
             continue
         seen = True

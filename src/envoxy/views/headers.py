@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
 
-__all__ = ["Headers", "header_line"]
+__all__ = ["Headers", "header_line", "header_value"]
 
 #: RFC 9110 5.1: a field name is a token
 _NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -131,3 +131,14 @@ def header_line(name: Any, value: Any) -> tuple[str, str]:
     if _CONTROL.search(text):
         raise ValueError(f"header {name!r} holds a control character")
     return name, text
+
+
+def header_value(headers: Any, name: str) -> Any:
+    """A request header from Werkzeug's headers (case-insensitive already) or
+    from a Zapata request's plain dict (any case); ``None`` when absent. Not
+    always a string: a Zapata header is whatever JSON the peer sent."""
+    value = headers.get(name)
+    if value is None and isinstance(headers, Mapping):
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if str(k).lower() == lowered), None)
+    return value

@@ -33,7 +33,10 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
     ("--need-app", None),
     ("--die-on-term", None),
     ("--disable-logging", None),
-    ("--buffer-size", "32768"),  # room for large Authorization headers
+    # the largest uwsgi packet there is (its size field has 16 bits): request
+    # headers up to ~64 KiB reach the app (a 40 KB token is a 401, not a
+    # closed connection); past that uWSGI itself closes the connection
+    ("--buffer-size", "65535"),
     ("--http-keepalive", None),
     # the router passes chunked request bodies on whole (else it drops the
     # chunks after the first packet); envoxy reads them (envoxy.http.body)
