@@ -17,8 +17,10 @@ pytestmark = pytest.mark.integration
 
 VIEWS = """
 import uuid
+from pathlib import Path
 
 from envoxy import ValidationException, View, auth_required, cache, on
+from envoxy.utils.paths import safe_join
 
 
 def stamp():
@@ -98,8 +100,26 @@ class Secret(View):
         return {"sub": claims["sub"]}
 
 
+PUBLIC = Path(__file__).with_name("public")
+PUBLIC.mkdir(exist_ok=True)
+(PUBLIC / "hello.txt").write_text("hello")
+
+
+@on(endpoint="/v3/files/{rest:path}", protocols=["http"])
+class Files(View):
+    def get(self, request, rest, **kwargs):
+        return {"text": safe_join(PUBLIC, rest).read_text()}
+
+
+@on(endpoint="/v3/things/{thing:uuid}", protocols=["http"])
+class Thing(View):
+    def get(self, request, thing, **kwargs):
+        return {"thing": str(thing)}
+
+
 __loader__ = [
-    CachedOutside, CachedInside, Public, Echo, Reflect, Item, Odd, Admin, Secret
+    CachedOutside, CachedInside, Public, Echo, Reflect, Item, Odd, Admin, Secret,
+    Files, Thing,
 ]
 """
 
@@ -289,3 +309,34 @@ def zapata(port: int, headers: dict[str, object]) -> dict[str, object]:
         return json.loads(sock.recv_multipart()[-1])  # type: ignore[no-any-return]
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v3/files/..%2F..%2Fenvoxy.json",  # decoded to ../../envoxy.json
+        "/v3/files/%2E%2E/envoxy.json",
+        "/v3/files//etc/passwd",
+        "/v3/files/%2Fetc%2Fpasswd",
+    ],
+)
+def test_path_variables_stay_inside_their_folder(daemon: Daemon, path: str) -> None:
+    """12 (also): {rest:path} receives decoded ../ and absolute paths;
+    envoxy.utils.paths.safe_join keeps them in the folder (a 404 otherwise)."""
+    assert daemon.get("/v3/files/hello.txt")[2] == {"text": "hello"}
+    status, _, body = daemon.get(path)
+    assert status == 404 and body["code"] == 404
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "%7B7f6e8c3a-1b2c-4d5e-8f90-123456789abc%7D",
+        "urn:uuid:7f6e8c3a-1b2c-4d5e-8f90-123456789abc",
+        "7f6e8c3a1b2c4d5e8f90123456789abc",
+    ],
+)
+def test_uuid_variables_take_the_canonical_form_only(daemon: Daemon, text: str) -> None:
+    good = "7f6e8c3a-1b2c-4d5e-8f90-123456789abc"
+    assert daemon.get(f"/v3/things/{good}")[2] == {"thing": good}
+    assert daemon.get(f"/v3/things/{text}")[0] == 404

@@ -1,9 +1,14 @@
 """``{name:type}`` endpoint segments and their converters (Flask's names).
 
 ``str``/``string`` (one non-empty segment), ``int`` (digits), ``float``
-(digits with a dot), ``uuid`` (a ``uuid.UUID``), ``path`` (the rest of the
-path, slashes included; last segment only). A value that does not convert
-means the route does not match: a 404, never a 500.
+(digits with a dot), ``uuid`` (a ``uuid.UUID``, from the hyphenated
+8-4-4-4-12 form only), ``path`` (the rest of the path, slashes included; last
+segment only). A value that does not convert means the route does not match:
+a 404, never a 500.
+
+A ``path`` value is the decoded path: it may hold ``..`` segments or start
+like an absolute path. Never join it to a folder yourself: use
+``envoxy.utils.paths.safe_join(folder, rest)``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ __all__ = ["CONVERTERS", "Segment", "parse_endpoint"]
 
 _VARIABLE = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<type>[a-z]+))?\}$")
 _FLOAT = re.compile(r"[0-9]+\.[0-9]+")
+#: RFC 9562's textual form (hex is case-insensitive on input); not the braced,
+#: ``urn:uuid:`` or undashed spellings uuid.UUID also takes
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 class NoMatch(ValueError):
@@ -48,10 +58,9 @@ def _float(text: str) -> float:
 
 
 def _uuid(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise NoMatch(text) from None
+    if not _UUID.fullmatch(text):
+        raise NoMatch(text)
+    return uuid.UUID(text)
 
 
 CONVERTERS: dict[str, Callable[[str], Any]] = {
