@@ -4,10 +4,12 @@ tests/faults.py; the machine's shared services are never stopped."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -361,3 +363,54 @@ def test_log_lines_never_carry_credentials() -> None:
         logs._state.stream, logs._state.pretty = saved
     text = stream.getvalue()
     assert "S3cret" not in text and text.count("***") == 2
+
+
+def test_the_zapata_server_bounds_what_waits_per_peer() -> None:
+    """12.4: every ZeroMQ bound is on the socket (frame size, queue per peer)."""
+    from envoxy.zeromq.server import ZapataServer
+
+    server = ZapataServer(
+        "tcp://127.0.0.1:0",
+        lambda body: body,
+        workers=1,
+        max_message_bytes=MIB,
+        queue_per_peer=8,
+    ).start()
+    try:
+        assert server.socket_options == {"MAXMSGSIZE": MIB, "RCVHWM": 8}
+    finally:
+        server.stop(timeout=1)
+
+
+def test_mqtt5_consumers_tell_the_broker_their_largest_message(
+    tmp_path: Path, mosquitto_service: Service
+) -> None:
+    """12 (bounded everything): under MQTT 5 the broker never sends a consumer
+    a message over mqtt_servers.<key>.max_message_bytes; the next one arrives."""
+    import paho.mqtt.publish as publish
+
+    from envoxy import mqttc
+    from envoxy.utils.config import Config
+
+    conf = tmp_path / "envoxy.json"
+    bind = f"mqtt://{mosquitto_service.address}"
+    small = {"bind": bind, "max_message_bytes": 1024}
+    conf.write_text(json.dumps({"mqtt_servers": {"small": small}}))
+    Config.configure(conf)
+    got: list[int] = []
+    topic = f"hardening-size/{uuid.uuid4().hex[:8]}"
+    try:
+        assert mqttc.on("small", topic, lambda data, **_: got.append(len(data["x"])), 1)
+        wait_for(mqttc.instance().connection("small", connect=False).is_connected)
+        time.sleep(0.3)  # the subscription is in place
+        host, port = mosquitto_service.host, mosquitto_service.port
+        for size in (4096, 10):
+            publish.single(
+                topic, json.dumps({"x": "y" * size}), qos=1, hostname=host, port=port
+            )
+        wait_for(lambda: got == [10])
+        time.sleep(0.3)
+        assert got == [10]  # the 4 KiB one never came
+    finally:
+        mqttc.shutdown()
+        Config.reset()

@@ -164,6 +164,8 @@ class Connection:
         if self._protocol == 5:  # always a session of its own (see _client_id)
             properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = s.session_expiry
+            # the broker must not send us anything larger (it drops it)
+            properties.MaximumPacketSize = s.max_message_bytes
             kwargs["clean_start"] = False
             kwargs["properties"] = properties
         try:

@@ -14,6 +14,11 @@ session of their own process (an id made once per process, default expiry
 dead process's session is gone two minutes later. (MQTT 3.1.1 has no
 expiry: there a session is persistent only with a fixed ``client_id``.)
 
+``max_message_bytes`` (default 4 MiB): under MQTT 5 the CONNECT's Maximum
+Packet Size, so the broker never sends this client anything larger (MQTT
+3.1.1 has no such field: the broker's own ``message_size_limit`` is the only
+bound there).
+
 ``outbox``: QoS 1/2 messages accepted while the broker is away (default 100),
 sent on reconnect; past it ``publish`` returns ``False``. Kept small on
 purpose: a large backlog replayed at once overflows what a broker queues for
@@ -51,6 +56,7 @@ class BrokerSettings:
     connect_timeout: float
     outbox: int = 100
     reconnect_max_delay: float = 5.0
+    max_message_bytes: int = 4 * 1024 * 1024
 
     @property
     def address(self) -> str:
@@ -83,12 +89,17 @@ def parse_server(
         connect_timeout = float(conf.get("connect_timeout", 10))
         outbox = int(conf.get("outbox", 100))
         reconnect_max_delay = float(conf.get("reconnect_max_delay", 5))
+        max_message_bytes = int(conf.get("max_message_bytes", 4 * 1024 * 1024))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"mqtt_servers.{key}: {exc}") from None
     if outbox < 0 or reconnect_max_delay < 1 or session_expiry < 0:
         raise ConfigError(
             f"mqtt_servers.{key}: outbox must be >= 0, reconnect_max_delay >= 1"
             " and session_expiry >= 0"
+        )
+    if not 128 <= max_message_bytes <= 268_435_455:  # MQTT's own maximum
+        raise ConfigError(
+            f"mqtt_servers.{key}.max_message_bytes: expected 128 to 268435455"
         )
     if protocol not in (4, 5, 311):
         raise ConfigError(
@@ -122,4 +133,5 @@ def parse_server(
         connect_timeout=connect_timeout,
         outbox=outbox,
         reconnect_max_delay=reconnect_max_delay,
+        max_message_bytes=max_message_bytes,
     )

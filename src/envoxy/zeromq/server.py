@@ -29,7 +29,7 @@ from typing import Any
 import zmq
 
 from envoxy.utils.logs import Log
-from envoxy.zeromq.settings import SERVER_MAX_MESSAGE_BYTES
+from envoxy.zeromq.settings import SERVER_MAX_MESSAGE_BYTES, SERVER_QUEUE_PER_PEER
 
 __all__ = ["ZapataServer"]
 
@@ -80,12 +80,14 @@ class ZapataServer:
         handoff_ms: float = 5.0,
         spin_us: float = 250.0,
         max_message_bytes: int = SERVER_MAX_MESSAGE_BYTES,
+        queue_per_peer: int = SERVER_QUEUE_PER_PEER,
     ) -> None:
         if workers < 1:
             raise ValueError("a ZapataServer needs at least one worker")
         if max_message_bytes < 1:
             raise ValueError("max_message_bytes must be positive")
         self._max_message_bytes = max_message_bytes
+        self._queue_per_peer = max(1, queue_per_peer)
         self.bind = bind
         self.address = bind
         self._reply = reply
@@ -114,7 +116,16 @@ class ZapataServer:
         router = context.socket(zmq.ROUTER)
         router.setsockopt(zmq.LINGER, 0)
         router.setsockopt(zmq.MAXMSGSIZE, self._max_message_bytes)
+        # messages (frames) waiting per peer each way: past it libzmq stops
+        # reading that peer (TCP backpressure), so memory stays under
+        # peers x queue_per_peer x max_message_bytes
+        router.setsockopt(zmq.RCVHWM, self._queue_per_peer)
+        router.setsockopt(zmq.SNDHWM, self._queue_per_peer)
         router.bind(self.bind)
+        self.socket_options = {
+            "MAXMSGSIZE": router.getsockopt(zmq.MAXMSGSIZE),
+            "RCVHWM": router.getsockopt(zmq.RCVHWM),
+        }
         self.address = router.getsockopt_string(zmq.LAST_ENDPOINT)
         bell = context.socket(zmq.PULL)
         bell.bind(self._bell_address)

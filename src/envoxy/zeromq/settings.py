@@ -34,6 +34,8 @@ DEFAULT_POOL = 50
 #: the Zapata server's bound on one inbound frame (zmq_server.max_message_bytes):
 #: envelopes are JSON documents, not file transfers
 SERVER_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: frames waiting per peer (zmq_server.queue_per_peer: ZMQ_RCVHWM/SNDHWM)
+SERVER_QUEUE_PER_PEER = 64
 #: zmqc's bound on one reply frame (zmq_servers.<key>.max_message_bytes): larger,
 #: data-layer listings can be big, but never unbounded
 CLIENT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024

@@ -1,9 +1,10 @@
 """Serving ``@on(protocols=["zmq"])`` views (envoxyd calls this at boot).
 
 Config: ``{"zmq_server": {"bind": "tcp://0.0.0.0:5555", "workers": 8,
-"handoff_ms": 5, "spin_us": 250, "max_message_bytes": 4194304}}``; only
-``bind`` is required, and only when some view lists ``zmq``. A request frame
-over ``max_message_bytes`` (default 4 MiB) is refused and its peer cut off.
+"handoff_ms": 5, "spin_us": 250, "max_message_bytes": 4194304,
+"queue_per_peer": 64}}``; only ``bind`` is required, and only when some view
+lists ``zmq``. A request frame over ``max_message_bytes`` (default 4 MiB) is
+refused and its peer cut off; at most ``queue_per_peer`` frames wait per peer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from envoxy.exceptions import ConfigError
 from envoxy.zeromq.routes import ZmqRoutes
-from envoxy.zeromq.settings import SERVER_MAX_MESSAGE_BYTES
+from envoxy.zeromq.settings import SERVER_MAX_MESSAGE_BYTES, SERVER_QUEUE_PER_PEER
 
 __all__ = ["plan_zmq_server", "serve_zmq_views"]
 
@@ -47,10 +48,11 @@ def plan_zmq_server(
             "max_message_bytes": int(
                 conf.get("max_message_bytes", SERVER_MAX_MESSAGE_BYTES)
             ),
+            "queue_per_peer": int(conf.get("queue_per_peer", SERVER_QUEUE_PER_PEER)),
         }
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"zmq_server: {exc}") from None
-    for name in ("workers", "max_message_bytes"):
+    for name in ("workers", "max_message_bytes", "queue_per_peer"):
         if options[name] < 1:
             raise ConfigError(f"zmq_server.{name}: must be at least 1")
     return routes, options
