@@ -196,7 +196,8 @@ def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
 def test_sigterm_answers_every_request_already_received(tmp_path: Path) -> None:
     """12.7: requests already sent on keep-alive connections but queued behind
     the router got a bare close at SIGTERM (14 of 16). Now each of them gets
-    its answer, new connections are refused, and the daemon exits 0."""
+    its answer; meanwhile readiness says "draining" (503) and new requests
+    are still served; the daemon exits 0."""
     daemon = Daemon(tmp_path, {}, VIEWS).start()
     connections = []
     for _ in range(16):  # 4 worker threads: 12 of these wait behind them
@@ -221,8 +222,9 @@ def test_sigterm_answers_every_request_already_received(tmp_path: Path) -> None:
     assert daemon.process is not None
     daemon.process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
-    with pytest.raises(OSError):  # new connections are refused meanwhile
-        socket.create_connection(("127.0.0.1", daemon.port), timeout=2).recv(1)
+    status, _, body = daemon.get("/_health/ready")
+    assert (status, body["status"]) == (503, "draining")
+    assert daemon.get("/v3/items/5")[0] == 200  # arrived after SIGTERM: served
     for caller in callers:
         caller.join(30)
     for connection in connections:
@@ -272,5 +274,27 @@ def test_sighup_reloads_the_workers_without_refusing_anyone(tmp_path: Path) -> N
         assert in_flight == [200]
         assert len(answers) > 10 and set(answers) == {200}, set(answers)
         assert daemon.process.poll() is None  # still the same daemon
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_slow_headers_are_cut_by_the_router_and_hold_no_worker(tmp_path: Path) -> None:
+    """Slowloris on headers: the router (asynchronous) holds such connections
+    and closes them at --http-headers-timeout (envoxyd: 10 s; 2 s here);
+    the workers keep serving."""
+    daemon = Daemon(tmp_path, {}, VIEWS, args=("--http-headers-timeout", "2")).start()
+    try:
+        stalled = [
+            socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+            for _ in range(20)
+        ]
+        for sock in stalled:
+            sock.sendall(b"GET /v3/items/1 HTTP/1.1\r\nHost: t\r\n")  # never ends
+        assert daemon.get("/v3/items/1")[0] == 200  # no worker is waiting on them
+        started = time.monotonic()
+        for sock in stalled:
+            assert sock.recv(100) == b""  # closed by the router
+            sock.close()
+        assert time.monotonic() - started < 9  # by the 2 s timeout, not 60 s
     finally:
         assert daemon.stop() == 0

@@ -136,3 +136,13 @@ def test_defaults_yield_to_the_users_flags() -> None:
     assert flag_value(arguments, "--module") == envoxyd_cli.APP_MODULE
     app = envoxyd_cli.build_arguments(["--http-socket", ":80", "--wsgi-file", "a.py"])
     assert "--module" not in app
+
+
+def test_optional_argument_flags_get_their_value_attached() -> None:
+    """uWSGI reads ``--http-keepalive 30`` as a config file named 30."""
+    arguments = envoxyd_cli.build_arguments(["--http-socket", ":80"])
+    assert "--http-keepalive=30" in arguments and "30" not in arguments
+    mine = envoxyd_cli.build_arguments(["--http-socket", ":80", "--http-keepalive=5"])
+    assert [a for a in mine if a.startswith("--http-keepalive")] == [
+        "--http-keepalive=5"
+    ]

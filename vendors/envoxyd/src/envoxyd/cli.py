@@ -37,7 +37,11 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
     # headers up to ~64 KiB reach the app (a 40 KB token is a 401, not a
     # closed connection); past that uWSGI itself closes the connection
     ("--buffer-size", "65535"),
-    ("--http-keepalive", None),
+    # an idle keep-alive connection is closed after 30 s (uWSGI: 60 s)
+    ("--http-keepalive", "30"),
+    # a client has 10 s to send a request's headers (uWSGI: 60 s); the router
+    # holds such connections, never a worker
+    ("--http-headers-timeout", "10"),
     # the router passes chunked request bodies on whole (else it drops the
     # chunks after the first packet); envoxy reads them (envoxy.http.body)
     ("--http-chunked-input", None),
@@ -67,6 +71,10 @@ DRAIN_HOOKS = (
 _CONTROL_FLAGS = {"--reload", "--stop", "--brutal-reload", "--graceful-reload"}
 
 _APP_FLAGS = {"--module", "-w", "--wsgi-file", "--file", "--mount", "--callable"}
+
+#: uWSGI options whose value is optional: it must be attached (``--flag=v``),
+#: a separate word would be read as a config file
+_ATTACHED = {"--http-keepalive"}
 
 #: Flags that already say where the ``--http`` router sends requests.
 _BACKEND_FLAGS = {"--socket", "-s", "--uwsgi-socket", "--http-to", "--http-use-socket"}
@@ -100,9 +108,12 @@ def build_arguments(
     for flag, value in DEFAULTS:
         if flag in given or (flag == "--module" and given & _APP_FLAGS):
             continue
-        arguments.append(flag)
-        if value is not None:
-            arguments.append(value)
+        if value is None:
+            arguments.append(flag)
+        elif flag in _ATTACHED:
+            arguments.append(f"{flag}={value}")
+        else:
+            arguments += [flag, value]
     for flag, value in DRAIN_HOOKS:
         arguments += [flag, value]
     if drain_seconds is not None:

@@ -158,6 +158,10 @@ def run_checks(
 
 def readiness(request: Any, **_: Any) -> Response:
     from envoxyd import lifecycle
+    from envoxyd.master import is_draining
+
+    if is_draining():  # SIGTERM: load balancers should send work elsewhere
+        return Response({"status": "draining", "checks": {}}, status=503)
 
     optional = set((Config.get("health") or {}).get("optional") or [])
     jobs = {}
