@@ -298,3 +298,41 @@ def test_slow_headers_are_cut_by_the_router_and_hold_no_worker(tmp_path: Path) -
         assert time.monotonic() - started < 9  # by the 2 s timeout, not 60 s
     finally:
         assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("conf", "key"),
+    [
+        ({"http": {"body_timeout": "soon"}}, "http.body_timeout"),
+        ({"http": {"max_body_bytes": 0}}, "http.max_body_bytes"),
+        ({"mqtt_servers": {"m": {"bind": "mqtt://h", "outbox": -1}}}, "mqtt_servers.m"),
+        (
+            {"zmq_servers": {"z": {"host": "h", "port": 1, "timeout_ms": 0}}},
+            "zmq_servers.z",
+        ),
+        (
+            {"psql_servers": {"p": {"host": "h", "socket_timeout": "x"}}},
+            "psql_servers.p",
+        ),
+        ({"envoxyd": {"drain_seconds": -1}}, "envoxyd.drain_seconds"),
+        (
+            {"auth": {"jwt": {"secret": "s", "max_token_bytes": "big"}}},
+            "max_token_bytes",
+        ),
+    ],
+)
+def test_a_bad_limit_stops_the_boot_naming_its_key(
+    tmp_path: Path, conf: dict[str, object], key: str
+) -> None:
+    """Every limit is honoured or refused at boot, never ignored."""
+    views = (
+        VIEWS
+        if "auth" not in conf
+        else VIEWS.replace('@on(endpoint="/v3/slow"', '@on(endpoint="/v3/slow"')
+    )
+    daemon = Daemon(tmp_path, conf, views)
+    done = subprocess.run(
+        daemon.command(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert key in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -112,21 +112,40 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
         from envoxy.zeromq.views import plan_zmq_server
 
         HttpLimits.from_config(config.get("http"))  # every limit is a number
-        _check_database_bounds(config.get("psql_servers"))
+        _check_connectors(config)
         HttpRoutes(views)  # endpoints parse, auth backends exist
         plan_zmq_server(views, config.get("zmq_server") or {})
     return views
 
 
-def _check_database_bounds(servers: Any) -> None:
-    """Every psql_servers entry's timeouts parse (else ConfigError at boot)."""
-    if not isinstance(servers, Mapping):
-        return
+def _check_connectors(config: Mapping[str, Any]) -> None:
+    """Every psql_servers, mqtt_servers and zmq_servers entry parses, limits
+    and timeouts included, here in the preflight (else a bad one would
+    surface after the fork, in a worker's thread)."""
+    from envoxy.mqtt.settings import parse_server as mqtt_server
     from envoxy.postgresql.bounds import libpq_arguments
+    from envoxy.zeromq.settings import parse_server as zmq_server
+    from envoxy.zeromq.settings import parse_workers
 
-    for key, conf in servers.items():
-        if isinstance(conf, Mapping):
-            libpq_arguments(key, conf)
+    sections = {
+        "psql_servers": libpq_arguments,
+        "mqtt_servers": lambda key, conf: mqtt_server(key, conf),
+        "zmq_servers": lambda key, conf: zmq_server(
+            key, conf, parse_workers(config.get("zmq_workers"))
+        ),
+    }
+    for section, check in sections.items():
+        servers = config.get(section)
+        if not isinstance(servers, Mapping):
+            continue
+        for key, conf in servers.items():
+            if isinstance(conf, Mapping):
+                check(key, conf)
+    jwt = (config.get("auth") or {}).get("jwt")
+    if jwt:  # checked even when no route uses it yet
+        from envoxy.auth.backends import JwtBackend
+
+        JwtBackend(jwt)
 
 
 def build_application() -> Any:

@@ -54,7 +54,7 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
     ("--module", APP_MODULE),
 )
 
-#: Always added. SIGTERM: envoxyd.master drains (new connections refused,
+#: Always added. SIGTERM: envoxyd.master drains (readiness 503 "draining",
 #: everything received answered), then the SIGINT hook's graceful stop; the
 #: SIGTERM hook is the fallback should the master module not load. SIGHUP
 #: (logrotate, ``systemctl reload``, ``envoxyd --reload PIDFILE``): a chain
