@@ -49,8 +49,25 @@ bench:
 			--benchmark-max-time=0.5 --benchmark-min-time=0.0002 -q || exit 1; \
 	done
 
+# A gate under its floor is measured again, twice, for the failing groups' files
+# only, and gated once more on every run: a real regression fails again; a
+# slow spell of the VM that covered one side of a ratio in all three runs (seen
+# in a clean-clone CI: the compiled encoder at 42 us instead of 25 in every
+# run, its peer not) does not.
+RUN_FILES = $(foreach run,$(BENCH_RUNS),$(BENCH_DIR)/run-$(run).json)
 bench-gate: bench
-	$(PY) benchmarks/gate.py $(foreach run,$(BENCH_RUNS),$(BENCH_DIR)/run-$(run).json)
+	@$(PY) benchmarks/gate.py $(RUN_FILES) --retry-files $(BENCH_DIR)/retry.txt || { \
+		echo "benchmark gate: measuring $$(cat $(BENCH_DIR)/retry.txt) again, twice"; \
+		for run in again-1 again-2; do \
+			$(PY) -m pytest $$(cat $(BENCH_DIR)/retry.txt) -o testpaths=benchmarks \
+				-o python_files='bench_*.py' \
+				--benchmark-json=$(BENCH_DIR)/run-$$run.json \
+				--benchmark-min-rounds=30 --benchmark-max-time=0.5 \
+				--benchmark-min-time=0.0002 -q || exit 1; \
+		done; \
+		$(PY) benchmarks/gate.py $(RUN_FILES) \
+			$(BENCH_DIR)/run-again-1.json $(BENCH_DIR)/run-again-2.json; \
+	}
 
 lint:
 	$(PY) -m ruff check .

@@ -1,9 +1,14 @@
 """Fail when a benchmark ratio drops under its floor in gates.toml.
 
-Usage: python benchmarks/gate.py RESULTS.json [RESULTS.json ...] [--gates gates.toml]
+Usage: python benchmarks/gate.py RESULTS.json [RESULTS.json ...]
+       [--gates gates.toml] [--retry-files OUT]
 Each RESULTS.json comes from ``pytest benchmarks --benchmark-json=...``; with
 several runs, each benchmark's best (minimum) time across them is used, so a
 noisy spell on a shared machine during one run does not fail the gate.
+``--retry-files OUT`` writes the benchmark files of the failing gates to OUT
+(``make bench-gate`` measures those again, twice, and gates once more: a real
+regression fails again, a slow spell that covered one side in every run does
+not).
 """
 
 from __future__ import annotations
@@ -18,6 +23,15 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
+def _files(runs: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    files: dict[tuple[str, str], str] = {}
+    for results in runs:
+        for bench in results.get("benchmarks", []):
+            label = (bench.get("params") or {}).get("impl") or bench["name"]
+            files[(bench["group"], label)] = bench["fullname"].split("::")[0]
+    return files
+
+
 def _times(runs: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
     times: dict[tuple[str, str], float] = {}
     for results in runs:
@@ -29,9 +43,15 @@ def _times(runs: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
     return times
 
 
-def check(runs: list[dict[str, Any]], gates: list[dict[str, Any]]) -> list[str]:
-    """Print one line per gate; return the failures."""
+def check(
+    runs: list[dict[str, Any]],
+    gates: list[dict[str, Any]],
+    retry: set[str] | None = None,
+) -> list[str]:
+    """Print one line per gate; return the failures (and add the benchmark
+    files behind each to ``retry``)."""
     times = _times(runs)
+    files = _files(runs)
     failures = []
     for gate in gates:
         group, faster, slower, floor = (
@@ -63,6 +83,8 @@ def check(runs: list[dict[str, Any]], gates: list[dict[str, Any]]) -> list[str]:
         )
         if not ok:
             failures.append(f"{group}: {slower}/{faster} = {ratio:.2f}x < {floor:g}")
+            if retry is not None:
+                retry.update(files[k] for k in (fast_key, slow_key) if k in files)
     return failures
 
 
@@ -75,9 +97,17 @@ def main(argv: list[str]) -> int:
         index = argv.index("--gates")
         gates_path = Path(argv[index + 1])
         argv = argv[:index] + argv[index + 2 :]
+    retry_path = None
+    if "--retry-files" in argv:
+        index = argv.index("--retry-files")
+        retry_path = Path(argv[index + 1])
+        argv = argv[:index] + argv[index + 2 :]
     runs = [json.loads(Path(name).read_text(encoding="utf-8")) for name in argv]
     gates = tomllib.loads(gates_path.read_text(encoding="utf-8"))["gate"]
-    failures = check(runs, gates)
+    retry: set[str] = set()
+    failures = check(runs, gates, retry)
+    if retry_path is not None:
+        retry_path.write_text(" ".join(sorted(retry)), encoding="utf-8")
     if failures:
         print(
             f"benchmark gate: {len(failures)} of {len(gates)} ratios under their floor",
