@@ -18,7 +18,7 @@ from setuptools.command.build_ext import build_ext
 CYTHON_MODULES: list[tuple[str, str]] = [
     ("envoxy.utils._encoder_c", "src/envoxy/utils/_encoder_py.py"),
     ("envoxy.db.orm._names_c", "src/envoxy/db/orm/_names_py.py"),
-    ("envoxy.mqtt._router_c", "src/envoxy/mqtt/_router_py.py"),
+    ("envoxy.routing._router_c", "src/envoxy/routing/_router_py.py"),
     ("envoxy.zeromq._codec_c", "src/envoxy/zeromq/_codec_py.py"),
 ]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from paho.mqtt.matcher import MQTTMatcher
 
-from envoxy.mqtt import _router_c, _router_py
+from envoxy.routing import _router_c, _router_py
 
 TOPIC = "devices/d5/sensor/state"
 SIZES = (10, 1_000, 100_000)

@@ -24,7 +24,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 HOT_PATHS: dict[str, str] = {
     "encoder": "envoxy.utils._encoder",
     "names": "envoxy.db.orm._names",
-    "router": "envoxy.mqtt._router",
+    "router": "envoxy.routing._router",
     "zapata": "envoxy.zeromq._codec",
 }
 

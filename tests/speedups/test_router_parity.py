@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 import pytest
@@ -161,3 +163,101 @@ def test_many_handlers_on_one_topic(impl: Any) -> None:
     assert [handler for handler, _ in found] == list(range(50))
     assert found[1] == (1, {"x": "b"})
     assert found[0] == (0, {})
+
+
+# -- typed captures (the endpoint grammar's plan), HTTP/ZeroMQ paths ---------------
+
+path_levels = st.sampled_from(
+    [
+        "7",
+        "007",
+        "x",
+        "",
+        "2.5",
+        "a.b",
+        "٣",
+        "9" * 4400,
+        "7f6e8c3a-1b2c-4d5e-8f90-123456789abc",
+        "7F6E8C3A-1B2C-4D5E-8F90-123456789ABC",
+        "7f6e8c3a1b2c4d5e8f90123456789abc",
+        "1.",
+        ".5",
+    ]
+)
+kinds = st.sampled_from(["", ":str", ":int", ":float", ":uuid"])
+
+
+@st.composite
+def typed_endpoints(draw: Any) -> str:
+    levels = []
+    for index in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            levels.append(f"{{v{index}{draw(kinds)}}}")
+        else:
+            levels.append(draw(st.sampled_from(["a", "b", "x"])))
+    if draw(st.booleans()):
+        levels.append("{rest:path}")
+    return "/" + "/".join(levels)
+
+
+paths = st.lists(path_levels | st.sampled_from(["a", "b"]), min_size=1, max_size=6).map(
+    lambda levels: "/" + "/".join(levels)
+)
+
+
+_UNFIT = object()
+_HAND_FLOAT = re.compile(r"[0-9]+\.[0-9]+")
+_HAND_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+def _by_hand(kind: int, raw: str) -> Any:
+    """The grammar's rules written independently of both builds."""
+    if kind == 0:
+        return raw
+    if kind == 1:
+        return raw or _UNFIT
+    if kind == 2:
+        fits = raw.isascii() and raw.isdigit() and len(raw) <= 4300
+        return int(raw) if fits else _UNFIT
+    if kind == 3:
+        return float(raw) if _HAND_FLOAT.fullmatch(raw) else _UNFIT
+    return uuid.UUID(raw) if _HAND_UUID.fullmatch(raw) else _UNFIT
+
+
+@given(
+    st.lists(typed_endpoints(), min_size=1, max_size=12), st.lists(paths, max_size=8)
+)
+@example(["/a/{n:int}", "/a/{rest:path}"], ["/a/7", "/a/x/y", "/a/" + "9" * 4400])
+def test_builds_agree_on_typed_captures(
+    both: Any, endpoints: list[str], probe: list[str]
+) -> None:
+    """Both builds convert the same values and drop the same non-matches;
+    the result is what converting each raw capture by hand gives."""
+    from envoxy.routing import parse_endpoint
+
+    compiled, pure = both
+    parsed = []
+    for index, endpoint in enumerate(endpoints):
+        try:
+            parsed.append((index, parse_endpoint(endpoint)))
+        except ValueError:
+            continue  # a name used twice: refused at boot, not routed
+    routers = [compiled.router.Router(), pure.router.Router()]
+    for router in routers:
+        for index, endpoint in parsed:
+            router.add(endpoint.pattern, index, endpoint.captures)
+    for path in probe:
+        first, second = (r.match(path) for r in routers)
+        assert first == second
+        expected = []
+        levels = path.split("/")
+        for index, endpoint in parsed:
+            if not topic_matches_sub(endpoint.pattern, path):
+                continue
+            values = {}
+            for pos, name, kind, rest in endpoint.captures:
+                raw = "/".join(levels[pos:]) if rest else levels[pos]
+                values[name] = _by_hand(kind, raw)
+            if _UNFIT not in values.values():
+                expected.append((index, values))
+        assert first == expected

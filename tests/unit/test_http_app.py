@@ -11,8 +11,8 @@ from werkzeug.test import Client
 from envoxy import Response, ValidationException, View, on
 from envoxy.exceptions import ConfigError
 from envoxy.http.app import EnvoxyApp
-from envoxy.http.converters import parse_endpoint
 from envoxy.http.limits import HttpLimits
+from envoxy.routing import parse_endpoint
 
 
 @on(endpoint="/v3/cards/{card_id:int}", protocols=["http"])
@@ -171,7 +171,7 @@ def test_a_malformed_content_length_is_a_400(declared: str) -> None:
         ("/v3/{x:nope}", "unknown type"),
         ("/v3/{rest:path}/more", "must be the last"),
         ("/v3/{bad-name}", "bad variable"),
-        ("/v3/+", "not a valid segment"),
+        ("/v3/+", "not a valid level"),
     ],
 )
 def test_bad_endpoints_fail_at_boot(endpoint: str, message: str) -> None:
@@ -239,7 +239,7 @@ def test_unknown_priority_fails_at_boot() -> None:
 
 
 def test_int_and_float_take_ascii_digits_only() -> None:
-    from envoxy.http.converters import CONVERTERS, NoMatch
+    from envoxy.routing import CONVERTERS, NoMatch
 
     for text in ("12\n", "\u0663", "+3", " 3", "3_0", "", "-1"):
         with pytest.raises(NoMatch):

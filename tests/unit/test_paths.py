@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from envoxy.exceptions import ValidationException
-from envoxy.http.converters import CONVERTERS, NoMatch
+from envoxy.routing import CONVERTERS, NoMatch
 from envoxy.utils.paths import safe_join
 
 

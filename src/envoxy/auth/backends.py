@@ -14,8 +14,8 @@ one fail the boot (``require_backend``), never serve unauthenticated.
 
 from __future__ import annotations
 
+import functools
 import importlib
-import re
 import sys
 import threading
 from collections.abc import Mapping
@@ -37,14 +37,24 @@ __all__ = [
 
 #: auth.jwt.max_token_bytes: a longer Authorization header is a 431
 MAX_TOKEN_BYTES = 16 * 1024
-_TYPED_VARIABLE = re.compile(r"{(?P<all>(?P<var>[^:}]+):(?P<type>[^}]+))}")
 _lock = threading.Lock()
 _chosen: Any = None
 
 
+@functools.lru_cache(maxsize=1024)
 def get_topic(endpoint: str) -> str:
-    """``/v3/cards/{id:int}`` -> ``/v3/cards/{id}`` (what plugins receive)."""
-    return _TYPED_VARIABLE.sub(lambda m: "{" + m["var"] + "}", endpoint or "")
+    """``/v3/cards/{id:int}`` -> ``/v3/cards/{id}`` (what plugins receive):
+    the endpoint grammar's untyped form (envoxy.routing.grammar), remembered
+    per endpoint; text the grammar refuses is passed on as it is."""
+    if not endpoint:
+        return ""
+    from envoxy.routing.grammar import parse_endpoint, parse_topic
+
+    parse = parse_endpoint if endpoint.startswith("/") else parse_topic
+    try:
+        return parse(endpoint).topic
+    except ConfigError:
+        return endpoint
 
 
 def unauthorized(message: str) -> ValidationException:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from envoxy.auth.backends import AuthBackendMixin
+from envoxy.views.dispatch import accepted_keywords, fit_keywords
 
 __all__ = [
     "AUTH_MARK",
@@ -31,6 +32,11 @@ def guard(
     kind: str, options: dict[str, Any]
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        # the method gets what it takes: with **kwargs, the options, the
+        # backend's extras (claims=) and endpoint= as upstream; else only its
+        # own parameters (decided once, here)
+        accepted = accepted_keywords(func)
+
         @functools.wraps(func)
         def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
             kwargs.update(options)
@@ -38,7 +44,7 @@ def guard(
             extra = check(request, *args, **kwargs)
             if isinstance(extra, dict):
                 kwargs.update(extra)
-            return func(view, request, *args, **kwargs)  # options too, as upstream
+            return func(view, request, *args, **fit_keywords(accepted, kwargs))
 
         setattr(wrapper, AUTH_MARK, kind)
         setattr(wrapper, AUTH_OPTIONS, dict(options))

@@ -27,6 +27,7 @@ from envoxy.auth.decorators import AUTH_MARK, AUTH_OPTIONS, guard
 from envoxy.cache.store import CacheStore, NotCacheable
 from envoxy.constants import CACHE_DEFAULT_TTL
 from envoxy.views.containers import Response
+from envoxy.views.dispatch import accepted_keywords, fit_keywords
 from envoxy.views.headers import header_value
 
 __all__ = ["IDENTITY_HEADERS", "CacheDecorator", "identity_of"]
@@ -88,6 +89,7 @@ class CacheDecorator:
 
     def _cached(self, func: Callable[..., Any]) -> Callable[..., Any]:
         method = func.__name__
+        accepted = accepted_keywords(func)  # the method gets what it takes
 
         @functools.wraps(func)
         def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
@@ -101,7 +103,8 @@ class CacheDecorator:
                 key = f"{key}:{identity}"
 
             def load() -> Any:
-                response = Response.force_type(func(view, request, *args, **kwargs))
+                fitted = fit_keywords(accepted, kwargs)
+                response = Response.force_type(func(view, request, *args, **fitted))
                 if response.status_code != 200:
                     raise NotCacheable(
                         response, origin_failed=response.status_code >= 500

@@ -27,6 +27,7 @@ from envoxy.http.limits import HttpLimits
 from envoxy.http.routes import HttpRoutes, MethodNotAllowed, NotFound
 from envoxy.utils.logs import Log
 from envoxy.views.containers import Response
+from envoxy.views.dispatch import split
 
 __all__ = ["EnvoxyApp", "EnvoxyRequest", "to_response"]
 
@@ -69,15 +70,14 @@ class EnvoxyRequest(Request):
 
 
 def to_response(result: Any) -> Response:
-    """What a view returned, as a ``Response``."""
+    """What a view returned, as a ``Response`` (the meaning is the dispatch
+    core's: envoxy.views.dispatch.split, then Response's own reading)."""
     if isinstance(result, Response):
         return result
-    if isinstance(result, tuple) and 2 <= len(result) <= 3:
-        body, status, *headers = result
-        return Response(body, status=status, headers=headers[0] if headers else None)
-    if result is None:
-        return Response(None, status=204)
-    return Response(result)
+    if type(result) is dict:  # PERF(http-request): the usual answer, no split
+        return Response(result)
+    body, status, headers = split(result)
+    return Response(body, status=status, headers=headers)
 
 
 class EnvoxyApp:
@@ -134,7 +134,7 @@ class EnvoxyApp:
 
     def _respond(self, method: str, path: str, environ: dict[str, Any]) -> Response:
         try:
-            handler, arguments, lane = self.routes.resolve(method, path)
+            target, params, lane = self.routes.resolve(method, path)
         except NotFound:
             return plain_error(404, f"Resource not found: {path}")
         except MethodNotAllowed as refused:
@@ -159,7 +159,7 @@ class EnvoxyApp:
                 503, f"Busy: the {lane} priority lane is full", headers=RETRY
             )
         try:
-            return to_response(handler(self.request_class(environ), **arguments))
+            return to_response(target.call(self.request_class(environ), **params))
         except Exception as exc:  # every failure becomes a reply
             return error_response(exc)
         finally:

@@ -32,6 +32,7 @@ from paho.mqtt.properties import Properties
 
 from envoxy.mqtt.handlers import MessageRouter
 from envoxy.mqtt.settings import BrokerSettings
+from envoxy.routing.grammar import parse_topic
 from envoxy.utils.logs import log
 
 __all__ = ["Connection"]
@@ -67,11 +68,8 @@ def session_name() -> str:
 
 
 def _subscription_filter(pattern: str) -> str:
-    """``{var}`` levels are ``+`` for the broker."""
-    return "/".join(
-        "+" if level.startswith("{") and level.endswith("}") else level
-        for level in pattern.split("/")
-    )
+    """What the broker is subscribed to (the grammar's broker filter)."""
+    return parse_topic(pattern).broker_filter
 
 
 class Connection:

@@ -14,17 +14,18 @@ import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from envoxy import _speedups
+from envoxy.routing import Router
+from envoxy.routing.grammar import parse_topic
 from envoxy.utils.logs import log
+from envoxy.views.dispatch import accepted_keywords, fit_keywords
 
 __all__ = ["BoundedPool", "Handler", "MessageRouter"]
 
-_router_impl = _speedups.load("router")
 
 DATA = "data"  # handler(data, topic=..., **params)
 PAHO = "paho"  # handler(client, userdata, message): upstream's callback style
@@ -34,6 +35,8 @@ PAHO = "paho"  # handler(client, userdata, message): upstream's callback style
 class Handler:
     func: Callable[..., Any]
     style: str
+    #: the keywords ``func`` takes (``None``: any), decided once (dispatch core)
+    accepted: frozenset[str] | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -80,25 +83,32 @@ class MessageRouter:
         router = self._routers.get(server_key)
         if router is None:
             with self._lock:
-                router = self._routers.setdefault(server_key, _router_impl.Router())
+                router = self._routers.setdefault(server_key, Router())
         return router
 
     def add(
         self, server_key: str, pattern: str, func: Callable[..., Any], style: str = DATA
     ) -> None:
+        """Route ``pattern`` (the one endpoint grammar: ``{name}``,
+        ``{name:type}``, ``+``, ``#``, ``$share/``) to ``func``."""
+        parsed = parse_topic(pattern)
+        accepted = accepted_keywords(func) if style == DATA else None
         with self._lock:
-            self._router(server_key).add(pattern, Handler(func, style))
+            self._router(server_key).add(
+                parsed.pattern, Handler(func, style, accepted), parsed.captures
+            )
 
     def remove(
         self, server_key: str, pattern: str, func: Callable[..., Any] | None = None
     ) -> int:
+        routed = parse_topic(pattern).pattern
         with self._lock:
             router = self._router(server_key)
             if func is None:
-                return int(router.remove(pattern))
+                return int(router.remove(routed))
             return int(
-                router.remove(pattern, Handler(func, DATA))
-                + router.remove(pattern, Handler(func, PAHO))
+                router.remove(routed, Handler(func, DATA))
+                + router.remove(routed, Handler(func, PAHO))
             )
 
     def dispatch(
@@ -147,9 +157,9 @@ def _decode(topic: str, payload: bytes) -> Any:
         return _MALFORMED
 
 
-def _run_data(handler: Handler, data: Any, topic: str, params: dict[str, str]) -> None:
+def _run_data(handler: Handler, data: Any, topic: str, params: dict[str, Any]) -> None:
     try:
-        handler.func(data, topic=topic, **params)
+        handler.func(data, **fit_keywords(handler.accepted, {"topic": topic, **params}))
     except Exception as exc:
         trace = traceback.format_exc()
         log.error(f"mqtt: handler {handler.name} failed on {topic!r}: {exc!r}\n{trace}")

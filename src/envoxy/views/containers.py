@@ -24,7 +24,7 @@ from envoxy.constants import SERVER_NAME
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.views.headers import Headers, header_line
 
-__all__ = ["Response", "http_date", "status_number"]
+__all__ = ["Response", "envelope", "http_date", "status_number"]
 
 StartResponse = Callable[..., Any]
 
@@ -61,6 +61,22 @@ def status_number(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def envelope(value: dict[str, Any]) -> tuple[int | None, Any, Any, Any]:
+    """Upstream's reading of a dict a view returns: ``(status, headers,
+    cookies, body)``. Its ``status`` (an int), ``headers`` and ``cookies`` keys
+    are honoured; its ``payload`` key, when present, is the body (else the dict
+    itself is). One reading for every transport: ``Response`` (HTTP) and the
+    Zapata reply (envoxy.zeromq.routes) both use it."""
+    status = value.get("status")
+    body = value["payload"] if "payload" in value else value
+    return (
+        status if type(status) is int else None,
+        value.get("headers"),
+        value.get("cookies"),
+        body,
+    )
 
 
 def _status_line(status: int | str) -> tuple[int, str]:
@@ -102,15 +118,11 @@ class Response:
         cookies: Any = None
         body: Any = response
         if type(response) is dict or isinstance(response, dict):
-            envelope_status = response.get("status")
-            if type(envelope_status) is int:
+            envelope_status, extra_headers, cookies, body = envelope(response)
+            if envelope_status is not None:
                 status = envelope_status
-            extra_headers = response.get("headers")
-            cookies = response.get("cookies")
-            if "payload" in response:
-                body = response["payload"]
-                if body is not None and not isinstance(body, (dict, list, bytes)):
-                    body = envoxy_json_dumps(body)
+            if body is not response and not isinstance(body, (dict, list, bytes)):
+                body = envoxy_json_dumps(body) if body is not None else None
         if isinstance(body, list):
             body = envoxy_json_dumps({"elements": body, "size": len(body)})
         elif isinstance(body, dict):

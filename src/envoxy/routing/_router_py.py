@@ -1,15 +1,25 @@
-"""Topic router: a trie over topic levels (the MQTT routing hot path).
+"""The router: a trie over ``/``-separated levels, for MQTT topics and for
+HTTP and ZeroMQ paths alike (the routing hot path).
 
 Reference implementation, also compiled from this very file as
-``envoxy.mqtt._router_c`` (Cython pure mode); tests/speedups proves both agree
-with each other and with paho's ``topic_matches_sub``.
+``envoxy.routing._router_c`` (Cython pure mode); tests/speedups proves both
+agree with each other and with paho's ``topic_matches_sub``.
 
 Patterns follow MQTT filters: ``+`` is one level, a final ``#`` is any number
 of levels including none (``a/#`` matches ``a``), and topics starting with
 ``$`` are not matched by a leading ``+`` or ``#``. A ``$share/<group>/``
-prefix is stripped. A ``{name}`` (or ``{name:type}``) level matches like ``+``
-and binds that level to ``name``. Matching walks the trie level by level, so
-its cost depends on the topic, not on how many patterns are registered.
+prefix is stripped. Matching walks the trie level by level, so its cost
+depends on the topic, not on how many patterns are registered.
+
+Variables: ``add(pattern, target, captures)`` takes the capture plan of
+envoxy.routing.grammar, ``((level index, name, kind, rest), ...)``: a match
+binds each name to its level (``rest``: to the rest of the path, slashes
+included) converted by ``kind`` (``KINDS``: the raw string, a non-empty
+string, ASCII digits as an int, a float, a hyphenated UUID); a level that
+does not convert means that pattern does not match this path. Without a
+plan, ``{name}`` levels of the pattern are captured as raw strings. The
+conversions are this module's (``convert_level``), compiled with it: the
+grammar's converters call them too, so there is one definition of each.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ try:
 except ModuleNotFoundError:  # pure install without Cython: same module, uncompiled
     from envoxy import _cython_shim as cython  # type: ignore[no-redef]
 
+import uuid
 from types import MappingProxyType
 from typing import Any
 
@@ -28,11 +39,19 @@ if cython.compiled:
         PyUnicode_Tailmatch,
     )
 
-__all__ = ["NO_PARAMS", "Router", "parse_pattern"]
+__all__ = ["KINDS", "NO_MATCH", "NO_PARAMS", "Router", "convert_level", "parse_pattern"]
 
 SHARE_PREFIX = "$share/"
 #: The params of a match without ``{var}`` levels (shared, read-only).
 NO_PARAMS: Any = MappingProxyType({})
+#: ``convert_level``'s answer for a level that does not convert.
+NO_MATCH: Any = object()
+#: ``{name:type}`` -> the conversion kind in a capture plan
+KINDS: Any = MappingProxyType(
+    {"raw": 0, "str": 1, "string": 1, "path": 1, "int": 2, "float": 3, "uuid": 4}
+)
+#: Python's int-from-string limit: longer digit strings never convert
+MAX_INT_DIGITS = cython.declare(cython.Py_ssize_t, 4300)
 
 # PERF(router-*): C constants when compiled (no module-dict lookups in loops).
 #: Topics deeper than this take the generic path (the C span arrays' size).
@@ -46,6 +65,73 @@ FNV_PRIME = cython.declare(cython.ulonglong, 0x100000001B3)
 MASK64 = cython.declare(cython.ulonglong, 0xFFFFFFFFFFFFFFFF)
 
 
+@cython.annotation_typing(False)
+def convert_level(kind: int, text: str) -> Any:
+    """``text`` converted by ``kind`` (``KINDS``), or ``NO_MATCH``."""
+    return _convert(kind, _exact_topic(text))
+
+
+@cython.cfunc
+def _convert(kind: cython.int, text: str) -> object:
+    # PERF(http-request): the usual kinds checked character by character in C
+    length: cython.Py_ssize_t = len(text)
+    i: cython.Py_ssize_t
+    ch: cython.Py_UCS4
+    if kind == 0:
+        return text
+    if kind == 1:
+        return text if length else NO_MATCH
+    if kind == 2:
+        if length == 0 or length > MAX_INT_DIGITS:
+            return NO_MATCH
+        for i in range(length):
+            ch = text[i]
+            if ch < "0" or ch > "9":
+                return NO_MATCH
+        return int(text)
+    if kind == 3:
+        return _as_float(text, length)
+    if kind == 4:
+        return _as_uuid(text, length)
+    return NO_MATCH
+
+
+@cython.cfunc
+def _as_float(text: str, length: cython.Py_ssize_t) -> object:
+    """Digits, one dot, digits (``float()`` would take ``1e5``, ``nan``...)."""
+    dot: cython.Py_ssize_t = -1
+    i: cython.Py_ssize_t
+    ch: cython.Py_UCS4
+    for i in range(length):
+        ch = text[i]
+        if ch == ".":
+            if dot >= 0:
+                return NO_MATCH
+            dot = i
+        elif ch < "0" or ch > "9":
+            return NO_MATCH
+    if dot <= 0 or dot == length - 1:
+        return NO_MATCH
+    return float(text)
+
+
+@cython.cfunc
+def _as_uuid(text: str, length: cython.Py_ssize_t) -> object:
+    """The hyphenated 8-4-4-4-12 form only, hex in either case (RFC 9562)."""
+    if length != 36:
+        return NO_MATCH
+    i: cython.Py_ssize_t
+    ch: cython.Py_UCS4
+    for i in range(36):
+        ch = text[i]
+        if i == 8 or i == 13 or i == 18 or i == 23:
+            if ch != "-":
+                return NO_MATCH
+        elif not (("0" <= ch <= "9") or ("a" <= ch <= "f") or ("A" <= ch <= "F")):
+            return NO_MATCH
+    return uuid.UUID(text)
+
+
 @cython.cclass
 class _Entry:
     """One registered handler: its order, its captured levels."""
@@ -56,6 +142,8 @@ class _Entry:
     captures = cython.declare(tuple, visibility="public")
     fixed = cython.declare(object, visibility="public")
 
+    typed = cython.declare(cython.bint, visibility="public")
+
     def __init__(
         self, handler: object, pattern: str, seq: int, captures: tuple
     ) -> None:
@@ -65,6 +153,8 @@ class _Entry:
         self.captures = captures
         # PERF(router-*): a match without captures returns this prebuilt pair.
         self.fixed = None if captures else (handler, NO_PARAMS)
+        # PERF(router-*): raw levels only (MQTT's {name}): no converter pass
+        self.typed = any(c[2] or c[3] for c in captures)
 
 
 @cython.cclass
@@ -128,9 +218,10 @@ class _Node:
 
 
 @cython.annotation_typing(False)
-def parse_pattern(pattern: str) -> tuple[list[str], tuple[tuple[int, str], ...]]:
+def parse_pattern(pattern: str) -> tuple[list[str], tuple[Any, ...]]:
     """Levels of ``pattern`` (``{var}`` levels become ``+``) and the captures
-    ``((level index, name), ...)``; ``ValueError`` for a malformed filter."""
+    ``((level index, name, 0, False), ...)`` (raw strings); ``ValueError``
+    for a malformed filter."""
     if not isinstance(pattern, str):
         raise TypeError(f"a topic pattern must be a str, got {type(pattern).__name__}")
     text = str.__str__(pattern)
@@ -149,7 +240,7 @@ def parse_pattern(pattern: str) -> tuple[list[str], tuple[tuple[int, str], ...]]
             name = level[1:-1].partition(":")[0]
             if not name.isidentifier():
                 raise ValueError(f"invalid variable {level!r} in {pattern!r}")
-            captures.append((index, name))
+            captures.append((index, name, 0, False))
             levels[index] = "+"
         elif level == "#":
             if index != last:
@@ -176,10 +267,15 @@ class Router:
         return self._size
 
     @cython.annotation_typing(False)
-    def add(self, pattern: str, handler: Any) -> None:
-        """Register ``handler`` for ``pattern`` (the same pair twice is kept once)."""
+    def add(self, pattern: str, handler: Any, captures: Any = None) -> None:
+        """Register ``handler`` for ``pattern`` (the same pair twice is kept
+        once), with the capture plan ``captures`` (see the module docstring)."""
         pattern = _exact_topic(pattern)
-        levels, captures = parse_pattern(pattern)
+        levels, parsed = parse_pattern(pattern)
+        if captures is None:
+            captures = parsed
+        else:
+            captures = tuple(captures)
         hashed = levels[-1] == "#"
         node = self._root
         for level in levels[:-1] if hashed else levels:
@@ -370,19 +466,32 @@ def _match_spans(root: _Node, topic: str) -> list:
                 hits[j + 1] = hits[j]
                 j -= 1
             hits[j + 1] = cython.cast(cython.pointer(PyObject), current)
-        out: list = [None] * nhits
+        # strong references first: converting may run Python code (a UUID)
+        found: list = [None] * nhits
         for i in range(nhits):
-            current = cython.cast(_Entry, hits[i])
+            found[i] = cython.cast(_Entry, hits[i])
+        out: list = []
+        pos: cython.Py_ssize_t
+        value: object
+        for i in range(nhits):
+            current = found[i]
             if current.fixed is not None:
-                out[i] = current.fixed
+                out.append(current.fixed)
+                continue
+            params: dict = {}
+            for capture in current.captures:
+                pos = capture[0]
+                if capture[3]:  # the rest of the path: one slice of the topic
+                    value = topic[starts[pos] :] if pos < count else ""
+                else:
+                    value = topic[starts[pos] : ends[pos]]
+                if capture[2]:
+                    value = _convert(capture[2], value)
+                    if value is NO_MATCH:
+                        break
+                params[capture[1]] = value
             else:
-                out[i] = (
-                    current.handler,
-                    {
-                        name: topic[starts[pos] : ends[pos]]
-                        for pos, name in current.captures
-                    },
-                )
+                out.append((current.handler, params))
         return out
     else:
         return _match(root, topic)
@@ -451,18 +560,25 @@ def _results(found: list, levels: Any) -> list:
     size: cython.Py_ssize_t = len(found)
     if size > 1:
         _in_order(found)
-    out: list = [None] * size
-    i: cython.Py_ssize_t
+    out: list = []
+    pos: cython.Py_ssize_t
     entry: _Entry
-    for i in range(size):
-        entry = found[i]
+    value: object
+    for entry in found:
         if entry.fixed is not None:
-            out[i] = entry.fixed
+            out.append(entry.fixed)
+            continue
+        params: dict = {}
+        for capture in entry.captures:
+            pos = capture[0]
+            value = "/".join(levels[pos:]) if capture[3] else levels[pos]
+            if capture[2]:
+                value = _convert(capture[2], value)
+                if value is NO_MATCH:
+                    break
+            params[capture[1]] = value
         else:
-            out[i] = (
-                entry.handler,
-                {name: levels[pos] for pos, name in entry.captures},
-            )
+            out.append((entry.handler, params))
     return out
 
 
