@@ -92,7 +92,9 @@ def test_shutdown_closes_database_and_redis_pools(
         observer.close()
 
 
-def test_close_pools_builds_nothing() -> None:
+def test_closing_connectors_builds_nothing() -> None:
+    from envoxy import connectors
+
     PgClient.reset_instance()
-    lifecycle.close_pools()
+    connectors.close_all()
     assert PgClient.existing() is None  # no client was made just to close it

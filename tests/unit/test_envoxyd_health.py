@@ -7,7 +7,21 @@ from typing import Any
 
 import pytest
 
+from envoxy.connectors import Connector
+
 health = pytest.importorskip("envoxyd.health", reason="envoxyd is not installed")
+
+
+class Probe(Connector):
+    """A connector whose check is the given function."""
+
+    name = "probe"
+
+    def __init__(self, check: Any) -> None:
+        self._check = check
+
+    def check(self, key: str, timeout: float) -> dict[str, Any]:
+        return self._check(key)  # type: ignore[no-any-return]
 
 
 def test_results_of_quick_checks_and_a_failing_one() -> None:
@@ -17,7 +31,9 @@ def test_results_of_quick_checks_and_a_failing_one() -> None:
     def down(key: str) -> dict[str, Any]:
         raise ConnectionRefusedError(key)
 
-    results = health.run_checks({"a.one": (up, "one"), "b.two": (down, "two")})
+    results = health.run_checks(
+        {"a.one": (Probe(up), "one"), "b.two": (Probe(down), "two")}
+    )
     assert results == {
         "a.one": {"ok": True, "key": "one"},
         "b.two": {"ok": False, "error": "ConnectionRefusedError"},
@@ -39,7 +55,7 @@ def test_a_hanging_check_is_a_timeout_and_is_not_started_twice(
 
     try:
         for _ in range(3):  # three probes while the first check still hangs
-            results = health.run_checks({"psql_servers.hung": (hangs, "hung")})
+            results = health.run_checks({"psql_servers.hung": (Probe(hangs), "hung")})
             assert results == {"psql_servers.hung": {"ok": False, "error": "timeout"}}
         assert entered.wait(10) and calls == ["hung"]
     finally:

@@ -9,7 +9,6 @@ errors and 5xx answers, with a short backoff; then ``CouchDBUnavailable``.
 from __future__ import annotations
 
 import threading
-import time
 from base64 import b64encode
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +17,11 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import orjson
 import urllib3
 
+import envoxy.couchdb.connector  # noqa: F401  (its close runs at shutdown)
 from envoxy.couchdb.mango import build_query
 from envoxy.exceptions import DatabaseException
 from envoxy.utils.encoders import envoxy_json_dumps
+from envoxy.utils.retry import retry
 from envoxy.utils.singleton import Singleton
 
 __all__ = ["Client", "CouchDBUnavailable"]
@@ -33,6 +34,10 @@ READ_TIMEOUT = 10.0
 
 class CouchDBUnavailable(DatabaseException):
     """CouchDB did not answer (after the bounded retries)."""
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth another (a connection error, a 5xx)."""
 
 
 class _Server:
@@ -62,6 +67,14 @@ class _Server:
             connect=float(conf.get("connect_timeout", CONNECT_TIMEOUT)),
             read=float(conf.get("timeout", READ_TIMEOUT)),
         )
+
+
+def server_of(key: str, conf: Mapping[str, Any]) -> _Server:
+    """One ``couchdb_servers`` entry, checked (``DatabaseException`` naming it)."""
+    try:
+        return _Server(key, conf)
+    except (TypeError, ValueError) as exc:
+        raise DatabaseException(f"couchdb_servers.{key}: {exc}") from None
 
 
 class Client(Singleton):
@@ -96,8 +109,8 @@ class Client(Singleton):
     ) -> tuple[int, Any]:
         """(status, decoded JSON body); bounded retries on connection errors, 5xx."""
         payload = None if body is None else envoxy_json_dumps(body)
-        last = "no attempt"
-        for attempt in range(RETRIES):
+
+        def attempt() -> tuple[int, Any]:
             try:
                 response = self._http.request(
                     method,
@@ -107,17 +120,24 @@ class Client(Singleton):
                     timeout=server.timeout,
                 )
             except urllib3.exceptions.HTTPError as exc:
-                last = type(exc).__name__
-            else:
-                if response.status < 500:
-                    return response.status, _decode(response.data)
-                last = f"HTTP {response.status}"
-            if attempt + 1 < RETRIES:
-                time.sleep(BACKOFF * (2**attempt))
-        raise CouchDBUnavailable(
-            f"CouchDB server {server.key!r} ({server.base}) did not answer {method} "
-            f"after {RETRIES} attempts: {last}"
-        )
+                raise _Retry(type(exc).__name__) from exc
+            if response.status >= 500:
+                raise _Retry(f"HTTP {response.status}")
+            return response.status, _decode(response.data)
+
+        try:
+            return retry(
+                attempt,
+                RETRIES - 1,
+                retry_on=_Retry,
+                backoff_s=BACKOFF,
+                where=server.key,
+            )
+        except _Retry as last:
+            raise CouchDBUnavailable(
+                f"CouchDB server {server.key!r} ({server.base}) did not answer "
+                f"{method} after {RETRIES} attempts: {last}"
+            ) from None
 
     def find(
         self,

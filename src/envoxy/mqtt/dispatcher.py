@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import envoxy.mqtt.connector  # noqa: F401  (its close runs at shutdown)
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.utils.headers import generate_headers
@@ -30,16 +31,13 @@ class MqttConnector(Singleton):
     def __init__(self, servers: Mapping[str, Any] | None = None) -> None:
         from envoxy.mqtt.client import Connection
         from envoxy.mqtt.handlers import BoundedPool, MessageRouter
-        from envoxy.mqtt.settings import parse_server
+        from envoxy.mqtt.settings import parse_server, parse_workers
         from envoxy.utils.config import Config
 
         conf = Config.get("mqtt_servers") if servers is None else servers
         if not conf:
             raise ConfigError("Error to find MQTT Servers config")
-        workers = Config.get("mqtt_workers") or {}
-        self.pool = BoundedPool(
-            int(workers.get("max_workers", 8)), int(workers.get("queue", 256))
-        )
+        self.pool = BoundedPool(*parse_workers(Config.get("mqtt_workers")))
         self.router = MessageRouter(self.pool)
         credentials = Config.get("credentials") or None
         self.connections = {

@@ -135,3 +135,32 @@ def parse_server(
         reconnect_max_delay=reconnect_max_delay,
         max_message_bytes=max_message_bytes,
     )
+
+
+#: ``mqtt_workers`` defaults: handler threads, and messages waiting for one
+DEFAULT_MAX_WORKERS = 8
+DEFAULT_QUEUE = 256
+
+
+def parse_workers(conf: Any) -> tuple[int, int]:
+    """``(max_workers, queue)`` of ``mqtt_workers``; ``ConfigError`` naming
+    the key for anything but a positive integer."""
+    conf = conf or {}
+    if not isinstance(conf, Mapping):
+        raise ConfigError("mqtt_workers: expected an object")
+    values = []
+    for name, default in (
+        ("max_workers", DEFAULT_MAX_WORKERS),
+        ("queue", DEFAULT_QUEUE),
+    ):
+        raw = conf.get(name, default)
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = 0
+        if isinstance(raw, bool) or value < 1:
+            raise ConfigError(
+                f"mqtt_workers.{name}: expected a positive integer, got {raw!r}"
+            )
+        values.append(value)
+    return values[0], values[1]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -22,25 +21,20 @@ from typing import Any
 
 import psycopg2
 import psycopg2.extras
+from sqlalchemy import exc as sa_exc
 
-from envoxy.constants import (
-    DEFAULT_CHUNK_SIZE,
-    DEFAULT_OFFSET_LIMIT,
-    MAX_CONN,
-    TIMEOUT_CONN,
-)
+from envoxy.constants import DEFAULT_CHUNK_SIZE, DEFAULT_OFFSET_LIMIT
 from envoxy.exceptions import DatabaseException
-from envoxy.postgresql.bounds import libpq_arguments
-from envoxy.postgresql.pool import ConnectionPool, is_connection_error
+from envoxy.postgresql import engines
 from envoxy.utils.encoders import format_api_datetime
+from envoxy.utils.retry import retry
 from envoxy.utils.singleton import Singleton
 
 __all__ = ["DEFAULT_MAX_ROWS", "Client", "normalize_row"]
 
 DEFAULT_MAX_ROWS = 1_000_000
-QUERY_ATTEMPTS = 3
+QUERY_RETRIES = 2
 FETCH_BATCH = 2000
-_REQUIRED = ("host", "db", "user")
 
 
 def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,39 +65,57 @@ def _streamable(sql: str) -> bool:
 
 
 class _Server:
-    """One ``psql_servers`` entry: its settings and its pool."""
+    """One ``psql_servers`` entry: its settings and its engine's pool (the same
+    pool ORM sessions use: envoxy.postgresql.engines)."""
 
     def __init__(self, key: str, conf: Mapping[str, Any]) -> None:
-        missing = [name for name in _REQUIRED if not conf.get(name)]
-        if missing:
-            raise DatabaseException(
-                f"psql_servers.{key} lacks {', '.join(missing)} "
-                "(host, db and user are required)"
-            )
         self.key = key
         self.conf = dict(conf)
         try:
             self.max_rows = int(conf.get("max_rows", DEFAULT_MAX_ROWS))
-            max_conn = int(conf.get("max_conn", MAX_CONN))
-            acquire_timeout = float(conf.get("conn_timeout", TIMEOUT_CONN))
-        except (TypeError, ValueError) as exc:
+            self.engine = engines.engine(key, conf)
+        except (TypeError, ValueError) as exc:  # ConfigError included
             raise DatabaseException(f"psql_servers.{key}: {exc}") from None
-        self.bounds = libpq_arguments(key, conf)
-        self.pool = ConnectionPool(key, self._connect, max_conn, acquire_timeout)
+        if not engines.is_psycopg2(self.engine.url):
+            raise DatabaseException(
+                f"psql_servers.{key} is {self.engine.url.get_backend_name()}: "
+                "pgsqlc runs PostgreSQL SQL through psycopg2; use the ORM "
+                "(pgsqlc.sa_session) for other databases"
+            )
+        self.pool_wait = float(self.engine.pool.timeout())  # type: ignore[attr-defined]
+        self.pool_size = int(self.engine.pool.size())  # type: ignore[attr-defined]
 
-    def _connect(self) -> Any:
-        conf = self.conf
-        conn = psycopg2.connect(
-            host=conf["host"],
-            port=int(conf.get("port", 5432)),
-            dbname=conf["db"],
-            user=conf["user"],
-            password=conf.get("passwd") or None,
-            application_name="envoxy",
-            **self.bounds,  # every wait bounded (envoxy.postgresql.bounds)
-        )
-        conn.autocommit = False
-        return conn
+    def acquire(self) -> Any:
+        """A pooled connection (``.dbapi_connection`` is psycopg2's);
+        ``DatabaseException`` within the pool's bounded wait."""
+        try:
+            return self.engine.raw_connection()
+        except sa_exc.TimeoutError:
+            raise DatabaseException(
+                f"Timeout waiting for a connection to server {self.key!r} "
+                f"({self.pool_size} in use for {self.pool_wait:g}s)"
+            ) from None
+        except sa_exc.DBAPIError as exc:
+            raise _Unreachable(self.key, exc.orig) from exc
+        except psycopg2.Error as exc:  # a reconnect after a failed pre-ping
+            raise _Unreachable(self.key, exc) from exc
+
+    @staticmethod
+    def release(lease: Any, discard: bool = False) -> None:
+        """Give the connection back; a broken one is thrown away instead."""
+        if discard:
+            lease.invalidate()
+        else:
+            lease.close()
+
+
+class _Unreachable(DatabaseException):
+    """A connection could not be opened (retried by ``query``)."""
+
+    def __init__(self, key: str, cause: BaseException | None) -> None:
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        super().__init__(f"PostgreSQL server {key!r} is unreachable: {reason}")
+        self.cause = cause
 
 
 class Client(Singleton):
@@ -126,7 +138,7 @@ class Client(Singleton):
         with self._conf_lock:
             for key in list(self._servers):
                 if key not in entries or dict(entries[key]) != self._servers[key].conf:
-                    self._servers.pop(key).pool.close()
+                    self._servers.pop(key)  # engines.engine replaces its pool
             for key, conf in entries.items():
                 if key not in self._servers:
                     self._servers[key] = _Server(key, conf)
@@ -140,9 +152,10 @@ class Client(Singleton):
         return server
 
     def close(self) -> None:
+        """Close the idle connections of every engine (shutdown)."""
         with self._conf_lock:
-            for server in self._servers.values():
-                server.pool.close()
+            self._servers.clear()
+        engines.dispose_all()
 
     # -- queries --------------------------------------------------------------------
     def query(
@@ -171,24 +184,28 @@ class Client(Singleton):
     def _with_retries(
         self, server: _Server, sql: str, bound: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        last: BaseException | None = None
-        for attempt in range(QUERY_ATTEMPTS):
-            conn = server.pool.acquire()
+        def attempt() -> list[dict[str, Any]]:
+            lease = server.acquire()
             broken = False
             try:
-                return self._run(server, conn, sql, bound, read_only=True)
+                return self._run(server, lease.dbapi_connection, sql, bound, True)
             except psycopg2.Error as exc:
                 broken = is_connection_error(exc)
                 if not broken:
                     raise _query_error(exc) from exc
-                last = exc
+                raise _Unreachable(server.key, exc) from exc
             finally:
-                server.pool.release(conn, discard=broken)
-            time.sleep(0.1 * (2**attempt))
-        raise DatabaseException(
-            f"PostgreSQL server {server.key!r} closed the connection "
-            f"{QUERY_ATTEMPTS} times: {str(last).strip()}"
-        ) from last
+                server.release(lease, discard=broken)
+
+        try:
+            return retry(
+                attempt, QUERY_RETRIES, retry_on=_Unreachable, where=server.key
+            )
+        except _Unreachable as exc:
+            raise DatabaseException(
+                f"PostgreSQL server {server.key!r} failed {QUERY_RETRIES + 1} "
+                f"times: {str(exc.cause).strip()}"
+            ) from exc
 
     def _run(
         self,
@@ -276,7 +293,11 @@ class Client(Singleton):
         server = self._server(server_key)
         if getattr(self._local, "transaction", None) is not None:
             raise DatabaseException("Nested transactions are not supported")
-        conn = server.pool.acquire()
+        # opening a connection is safe to retry; the transaction itself is not
+        lease = retry(
+            server.acquire, QUERY_RETRIES, retry_on=_Unreachable, where=server.key
+        )
+        conn = lease.dbapi_connection
         broken = False
         self._local.transaction = (server.key, conn)
         try:
@@ -294,7 +315,7 @@ class Client(Singleton):
             raise
         finally:
             self._local.transaction = None
-            server.pool.release(conn, discard=broken)
+            server.release(lease, discard=broken)
 
     def insert(
         self, db_table: str, data: Mapping[str, Any], returning: str | None = None
@@ -303,6 +324,15 @@ class Client(Singleton):
             "Direct insert() is not supported. Use the ORM (SQLAlchemy) for writes; "
             "fallback to query() only for read-only SQL."
         )
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True when ``exc`` means the connection itself is gone (not a SQL error)."""
+    if isinstance(exc, psycopg2.InterfaceError):
+        return True
+    if isinstance(exc, psycopg2.OperationalError):
+        return getattr(exc, "pgcode", None) is None  # server-side errors carry a code
+    return False
 
 
 def _query_error(exc: psycopg2.Error) -> DatabaseException:

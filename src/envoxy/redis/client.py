@@ -17,6 +17,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+import envoxy.redis.connector  # noqa: F401  (its close runs at shutdown)
 from envoxy.constants import (
     REDIS_DEFAULT_DB,
     REDIS_DEFAULT_HOST,
@@ -61,19 +62,31 @@ def server_settings(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
         raise DatabaseException(f"redis_servers.{key}: {exc}") from None
 
 
+def pool_options(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
+    """``redis.ConnectionPool`` keywords of one entry (``DatabaseException``
+    naming the key for a bad value; envoxyd checks each entry at boot)."""
+    settings = server_settings(key, conf)
+    try:
+        return {
+            "host": settings["host"],
+            "port": settings["port"],
+            "db": settings["db"],
+            "password": settings["password"],
+            "socket_timeout": float(conf.get("socket_timeout", SOCKET_TIMEOUT)),
+            "socket_connect_timeout": float(
+                conf.get("connect_timeout", SOCKET_TIMEOUT)
+            ),
+            "health_check_interval": 30,
+            "max_connections": int(conf.get("max_conn", 50)),
+        }
+    except (TypeError, ValueError) as exc:
+        raise DatabaseException(f"redis_servers.{key}: {exc}") from None
+
+
 def connect(key: str, conf: Mapping[str, Any]) -> tuple[redis.Redis, dict[str, Any]]:
     """A pooled ``redis.Redis`` for one server entry, with bounded retries."""
     settings = server_settings(key, conf)
-    pool = redis.ConnectionPool(
-        host=settings["host"],
-        port=settings["port"],
-        db=settings["db"],
-        password=settings["password"],
-        socket_timeout=float(conf.get("socket_timeout", SOCKET_TIMEOUT)),
-        socket_connect_timeout=float(conf.get("connect_timeout", SOCKET_TIMEOUT)),
-        health_check_interval=30,
-        max_connections=int(conf.get("max_conn", 50)),
-    )
+    pool = redis.ConnectionPool(**pool_options(key, conf))
     client = redis.Redis(
         connection_pool=pool,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),

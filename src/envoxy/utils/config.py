@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config_schema import DEFAULTS, KNOWN_KEYS, validate
+from envoxy.utils.uwsgi import option as uwsgi_option
 
 __all__ = ["Config", "ConfigError", "parse_cli_flags"]
 
@@ -124,17 +125,6 @@ def _env_overrides(
     return overrides
 
 
-def _uwsgi_conf_path() -> str | None:
-    try:
-        import uwsgi  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    conf = uwsgi.opt.get("conf")
-    if isinstance(conf, bytes):
-        return conf.decode("utf-8")
-    return conf
-
-
 class Config:
     """Upstream's static API (``Config.get(node)``...) over a once-parsed config."""
 
@@ -185,7 +175,7 @@ class Config:
     @classmethod
     def _build(cls) -> dict[str, Any]:
         environ = os.environ if cls._environ is None else cls._environ
-        path = cls.file_path or environ.get("ENVOXY_CONF") or _uwsgi_conf_path()
+        path = cls.file_path or environ.get("ENVOXY_CONF") or uwsgi_option("conf")
         from_file = _read_file(path) if path else {}
         merged = _merge(copy.deepcopy(DEFAULTS), from_file)
         for dotted, (value, name) in sorted(_env_overrides(environ, from_file).items()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from envoxy.connectors import SECTIONS as CONNECTOR_SECTIONS
 from envoxy.exceptions import ConfigError
 
 __all__ = ["DEFAULTS", "KNOWN_KEYS", "validate"]
@@ -20,16 +21,9 @@ DEFAULTS: dict[str, Any] = {
 
 LOG_FORMATS = ("auto", "json", "pretty", "text")
 
-_SERVER_SECTIONS = (
-    "zmq_servers",
-    "mqtt_servers",
-    "redis_servers",
-    "psql_servers",
-    "couchdb_servers",
-    "amqp_servers",
-    "mongodb_servers",
-    "clickhouse_servers",
-)
+#: every ``*_servers`` section: the connectors' (envoxy.connectors), and the
+#: ones upstream templates carry that no connector reads yet
+_SERVER_SECTIONS = (*CONNECTOR_SECTIONS, "mongodb_servers", "clickhouse_servers")
 
 
 class _Invalid(Exception):
@@ -115,6 +109,12 @@ def _optional_object(key: str, value: Any) -> None:
         _object(key, value)
 
 
+def _health(key: str, value: Any) -> None:
+    _object(key, value)
+    if value.get("optional") is not None:
+        _str_list(f"{key}.optional", value["optional"])
+
+
 _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "log": _log,
     "boot": _boot,
@@ -129,11 +129,16 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "zmq_server": _object,
     "http": _object,
     "cache": _object,
+    "auth": _object,
+    "health": _health,
+    "envoxyd": _object,
+    "mqtt_workers": _object,
     "default_task_queue": _string,
     **dict.fromkeys(_SERVER_SECTIONS, _servers),
 }
 
-#: Top-level keys envoxy reads (and so the roots ``ENVOXY_*`` variables may set).
+#: Top-level keys envoxy reads (and so the roots ``ENVOXY_*`` variables may set,
+#: ``ENVOXY_AUTH__JWT__SECRET`` included with no ``auth`` key in the file).
 KNOWN_KEYS = frozenset(_CHECKS) | {"debug", "enable_cors", "$log"}
 
 

@@ -10,7 +10,6 @@ A forked child starts with an empty pool: sockets never cross a fork.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -19,8 +18,10 @@ from typing import Any
 
 import zmq
 
+import envoxy.zeromq.connector  # noqa: F401  (its after-fork reset is ours)
 from envoxy.constants import Performative
 from envoxy.utils.logs import Log
+from envoxy.utils.retry import retry
 from envoxy.zeromq.codec import decode_reply
 from envoxy.zeromq.errors import NoSocketException, ZapataError
 from envoxy.zeromq.settings import MAX_BACKOFF_MS, ServerSettings
@@ -56,8 +57,9 @@ def context() -> zmq.Context[Any]:
         return _context
 
 
-def _after_fork_in_child() -> None:
-    """ZeroMQ contexts and sockets must not be used across fork: drop them."""
+def forget_after_fork() -> None:
+    """ZeroMQ contexts and sockets must not be used across fork: drop them
+    (envoxy.connectors calls this in every forked child)."""
     global _context, _context_lock
     _context = None
     _context_lock = threading.Lock()
@@ -65,7 +67,8 @@ def _after_fork_in_child() -> None:
         client.forget_sockets()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+class _Failed(Exception):
+    """One request attempt got no reply (its text says why)."""
 
 
 class _Slot:
@@ -116,27 +119,34 @@ class ServerClient:
         start = time.monotonic()
         deadline = start + settings.deadline_ms / 1000
         attempts = 1 + (settings.retries if performative in IDEMPOTENT else 0)
-        problem = "no attempt was made"
-        for attempt in range(attempts):
+        tried = [0]
+
+        def attempt() -> dict[str, Any]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                break
-            if attempt:
-                pause = (
-                    min(settings.backoff_ms * 2 ** (attempt - 1), MAX_BACKOFF_MS) / 1000
-                )
-                if pause >= remaining:
-                    break
-                time.sleep(pause)
-                remaining -= pause
+                raise _Failed("the deadline passed")
+            tried[0] += 1
             outcome = self._attempt(body, remaining)
             if isinstance(outcome, dict):
                 return outcome
-            problem = outcome
             Log.warning(
-                f"zmqc: {settings.key} ({settings.address}) attempt {attempt + 1}"
-                f" of {attempts} failed: {problem}"
+                f"zmqc: {settings.key} ({settings.address}) attempt {tried[0]}"
+                f" of {attempts} failed: {outcome}"
             )
+            raise _Failed(outcome)
+
+        try:
+            return retry(
+                attempt,
+                attempts - 1,
+                retry_on=_Failed,
+                backoff_s=settings.backoff_ms / 1000,
+                max_backoff_s=MAX_BACKOFF_MS / 1000,
+                deadline=deadline,
+                where=f"zmqc {settings.key}",
+            )
+        except _Failed as failed:
+            problem = str(failed)
         waited = int((time.monotonic() - start) * 1000)
         raise NoSocketException(
             f"Service Unavailable: zmq server {settings.key!r} at "

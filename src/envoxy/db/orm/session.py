@@ -3,7 +3,8 @@
 A server entry is either ``{"url": "..."}``/``{"dsn": "..."}`` (any SQLAlchemy
 URL, SQLite included) or ``{host, port, db, user, passwd}`` for PostgreSQL (the
 URL is built with proper escaping). ``"default": "<key>"`` names the default
-server; otherwise the first one is.
+server; otherwise the first one is. Sessions run on the key's one engine
+(envoxy.postgresql.engines), whose pool ``pgsqlc`` shares.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from envoxy.db.helpers import with_default_driver
 from envoxy.db.orm.manager import EnvoxySessionManager
-from envoxy.exceptions import DatabaseException
+from envoxy.exceptions import ConfigError, DatabaseException
 from envoxy.utils.config import Config
 
 __all__ = [
@@ -35,7 +34,6 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_ENGINE_KEYS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
 _managers: dict[str, EnvoxySessionManager] = {}
 _lock = threading.Lock()
 
@@ -66,57 +64,34 @@ def validate_server_key(server_key: str | None) -> str:
     return key
 
 
-def server_url(conf: dict[str, Any]) -> str | URL:
-    """The SQLAlchemy URL of one server entry."""
-    explicit = conf.get("url") or conf.get("dsn")
-    if explicit:
-        try:
-            return with_default_driver(str(explicit))
-        except ArgumentError:
-            raise DatabaseException(
-                "Invalid psql server url (not a database URL)"
-            ) from None
+def server_url(conf: dict[str, Any], key: str = "server") -> str | URL:
+    """The SQLAlchemy URL of one server entry (envoxy.postgresql.engines)."""
+    from envoxy.postgresql.engines import server_url as url_of
+
     try:
-        return URL.create(
-            "postgresql+psycopg2",
-            username=conf.get("user"),
-            password=conf.get("passwd"),
-            host=conf.get("host", "127.0.0.1"),
-            port=int(conf.get("port", 5432)),
-            database=conf.get("db"),
-        )
-    except (TypeError, ValueError) as exc:
+        return url_of(key, conf)
+    except ConfigError as exc:
         raise DatabaseException(f"Invalid psql server config: {exc}") from None
 
 
-def _uses_psycopg2(url: str | URL) -> bool:
-    parsed = make_url(url)
-    return parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in (
-        "psycopg2",
-        "psycopg2cffi",
-    )
-
-
 def get_manager(server_key: str | None = None) -> EnvoxySessionManager:
-    """The cached session manager of ``server_key`` (None: the default server)."""
+    """The cached session manager of ``server_key`` (None: the default
+    server), on the key's one engine (the pool pgsqlc uses too)."""
+    from envoxy.postgresql.engines import engine
+
     key = validate_server_key(server_key)
+    conf = _servers()[key]
+    try:
+        wanted = engine(key, conf)
+    except ConfigError as exc:
+        raise DatabaseException(f"Invalid psql server config: {exc}") from None
     manager = _managers.get(key)
-    if manager is not None:
+    if manager is not None and manager.engine is wanted:
         return manager
     with _lock:
         manager = _managers.get(key)
-        if manager is None:
-            conf = _servers()[key]
-            engine_kwargs: dict[str, Any] = {
-                k: int(conf[k]) for k in _ENGINE_KEYS if k in conf
-            }
-            url = server_url(conf)
-            if _uses_psycopg2(url):
-                from envoxy.postgresql.bounds import libpq_arguments
-
-                # the same bounds as pgsqlc: connect, statement, socket, keepalives
-                engine_kwargs["connect_args"] = libpq_arguments(key, conf)
-            manager = EnvoxySessionManager(url=url, engine_kwargs=engine_kwargs)  # type: ignore[arg-type]
+        if manager is None or manager.engine is not wanted:
+            manager = EnvoxySessionManager(engine=wanted)
             _managers[key] = manager
     return manager
 
@@ -129,11 +104,12 @@ def dispose_manager(server_key: str) -> None:
 
 
 def dispose_all() -> None:
+    """Forget the managers and close every engine's idle connections."""
+    from envoxy.postgresql.engines import dispose_all as dispose_engines
+
     with _lock:
-        managers = list(_managers.values())
         _managers.clear()
-    for manager in managers:
-        manager.dispose()
+    dispose_engines()
 
 
 @contextmanager

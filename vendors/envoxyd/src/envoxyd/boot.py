@@ -2,12 +2,13 @@
 
 Order (upstream's, without its mandatory auth call): the config (``--set
 conf=``), ``modules`` (files whose ``__loader__`` lists View classes) or
-``packages`` (``<pkg>.loader.__loader__``), the ORM listeners, Celery when
-``amqp_servers`` is set, the HTTP app with ``/_health`` and
-``/_health/ready``, MQTT subscriptions for MQTT views, ``zmqc`` when
-``zmq_servers`` is set and a Zapata server for ZeroMQ views (MQTT and ZeroMQ
-views run in one worker, ``envoxyd.events_worker``, default 1). Every problem
-is a ``ConfigError`` naming what is wrong.
+``packages`` (``<pkg>.loader.__loader__``), the ORM listeners, the HTTP app
+with ``/_health`` and ``/_health/ready``, then every configured connector
+through envoxy.connectors (parsed in the preflight, prepared before the fork,
+started in each worker after it: Celery's app, zmqc, MQTT subscriptions) and
+a Zapata server for ZeroMQ views (MQTT and ZeroMQ views run in one worker,
+``envoxyd.events_worker``, default 1). Every problem is a ``ConfigError``
+naming what is wrong.
 """
 
 from __future__ import annotations
@@ -21,25 +22,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from envoxy import connectors
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
+from envoxy.utils.uwsgi import api as uwsgi_api
+from envoxy.utils.uwsgi import option
 
 __all__ = ["build_application", "load_config", "load_views", "option"]
-
-
-def option(name: str) -> str | None:
-    """A ``--set name=value`` of the running uWSGI (``None`` outside uWSGI)."""
-    from envoxyd.lifecycle import uwsgi_api
-
-    uwsgi = uwsgi_api()
-    if uwsgi is None:
-        return None
-    value = uwsgi.opt.get(name)
-    if isinstance(value, list):
-        value = value[-1]
-    if isinstance(value, bytes):
-        return value.decode()
-    return value  # type: ignore[no-any-return]
 
 
 def load_config(conf: str | None, mode: str | None) -> dict[str, Any]:
@@ -119,28 +108,10 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
 
 
 def _check_connectors(config: Mapping[str, Any]) -> None:
-    """Every psql_servers, mqtt_servers and zmq_servers entry parses, limits
-    and timeouts included, here in the preflight (else a bad one would
-    surface after the fork, in a worker's thread)."""
-    from envoxy.mqtt.settings import parse_server as mqtt_server
-    from envoxy.postgresql.bounds import libpq_arguments
-    from envoxy.zeromq.settings import parse_server as zmq_server
-    from envoxy.zeromq.settings import parse_workers
-
-    sections = {
-        "psql_servers": libpq_arguments,
-        "mqtt_servers": lambda key, conf: mqtt_server(key, conf),
-        "zmq_servers": lambda key, conf: zmq_server(
-            key, conf, parse_workers(config.get("zmq_workers"))
-        ),
-    }
-    for section, check in sections.items():
-        servers = config.get(section)
-        if not isinstance(servers, Mapping):
-            continue
-        for key, conf in servers.items():
-            if isinstance(conf, Mapping):
-                check(key, conf)
+    """Every entry of every connector's section parses, limits and timeouts
+    included, here in the preflight (else a bad one would surface after the
+    fork, in a worker's thread); so does ``auth.jwt``."""
+    connectors.parse_all(config)
     jwt = (config.get("auth") or {}).get("jwt")
     if jwt:  # checked even when no route uses it yet
         from envoxy.auth.backends import JwtBackend
@@ -171,10 +142,6 @@ def build_application() -> Any:
     from envoxy.db.orm.listeners import register_envoxy_listeners
 
     register_envoxy_listeners()
-    if config.get("amqp_servers"):
-        from envoxy import celeryc
-
-        celeryc.initialize()
     app = EnvoxyApp(
         views,
         {
@@ -192,9 +159,8 @@ def build_application() -> Any:
 
     zmq_plan = plan_zmq_server(views, config.get("zmq_server") or {})
     if zmq_plan is not None:
-        import envoxy.zeromq.server  # pyzmq in the master; no context yet
-    if config.get("mqtt_servers"):
-        import envoxy.mqtt.views  # noqa: F401
+        import envoxy.zeromq.server  # noqa: F401  (pyzmq in the master; no context yet)
+    connectors.boot_all(config)  # Celery's app, what the workers import
     _after_fork(lambda: start_worker(app, views, config, zmq_plan))
     return app
 
@@ -203,7 +169,7 @@ def _after_fork(start: Any) -> None:
     """Run ``start`` in every worker once it exists (``shutdown`` armed first)."""
     from envoxyd import lifecycle
 
-    uwsgi = lifecycle.uwsgi_api()
+    uwsgi = uwsgi_api()
     if uwsgi is None:
         start()  # a plain WSGI server: this process is the worker
         return
@@ -233,24 +199,18 @@ def _after_fork(start: Any) -> None:
 def start_worker(
     app: Any, views: list[Any], config: Mapping[str, Any], zmq_plan: Any
 ) -> None:
-    """Connectors of one worker; MQTT and ZeroMQ views (``zmq_plan``, from
-    ``plan_zmq_server``) only in the events worker: every worker would
-    otherwise get each message, and only one can bind."""
+    """Connectors of one worker (envoxy.connectors, each the same way); MQTT
+    and ZeroMQ views (``zmq_plan``, from ``plan_zmq_server``) only in the
+    events worker: every worker would otherwise get each message, and only
+    one can bind."""
     from envoxyd import lifecycle
 
-    if config.get("zmq_servers"):
-        from envoxy import zmqc
-
-        zmqc.initialize()
+    events = lifecycle.runs_events(config)
+    connectors.start_all(config, views, events)
     server = None
-    if lifecycle.runs_events(config):
-        if config.get("mqtt_servers"):
-            from envoxy.mqtt.views import register_mqtt_views
+    if events and zmq_plan is not None:
+        from envoxy.zeromq.server import ZapataServer
 
-            register_mqtt_views(views)
-        if zmq_plan is not None:
-            from envoxy.zeromq.server import ZapataServer
-
-            routes, options = zmq_plan
-            server = ZapataServer(reply=routes.reply, **options).start()
+        routes, options = zmq_plan
+        server = ZapataServer(reply=routes.reply, **options).start()
     lifecycle.started(app, server)

@@ -1,16 +1,19 @@
 """Shutdown: when uWSGI stops a worker (SIGTERM/SIGINT drain), finish its
-ZeroMQ requests in flight, disconnect MQTT, close zmqc's sockets and the
-database pools, within ``envoxyd.drain_seconds`` (default 20)."""
+ZeroMQ requests in flight, then close every connector this process opened
+(envoxy.connectors: MQTT flushed and disconnected, zmqc's sockets, the
+database pools), within ``envoxyd.drain_seconds`` (default 20). The events
+worker also publishes its connectors' status for the others' readiness."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from typing import Any
 
+from envoxy import connectors
 from envoxy.utils.config import Config
 from envoxy.utils.logs import Log
+from envoxy.utils.uwsgi import api as uwsgi_api
 
 __all__ = [
     "arm",
@@ -25,15 +28,6 @@ __all__ = [
 ]
 
 _state: dict[str, Any] = {"app": None, "zmq": None, "done": False}
-
-
-def uwsgi_api() -> Any:
-    """The running uWSGI's ``uwsgi`` module; ``None`` under another server."""
-    try:
-        import uwsgi  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return uwsgi
 
 
 def arm() -> None:
@@ -67,12 +61,11 @@ STATUS_EXPIRES_S = 5
 
 
 def events_status() -> dict[str, Any]:
-    """This (events) worker's MQTT and Zapata server state."""
-    from envoxyd import health
-
+    """This (events) worker's connectors (MQTT) and Zapata server state."""
     status: dict[str, Any] = {}
-    for key in Config.get("mqtt_servers") or {}:
-        status[f"mqtt_servers.{key}"] = health.run_check(health.mqtt_check, key)
+    jobs = connectors.check_entries(Config.load(), events_only=True)
+    for name, (found, key) in jobs.items():
+        status[name] = connectors.run_check(found, key, STATUS_EVERY_S)
     server = _state["zmq"]
     if server is not None:
         status["zmq_server"] = {"ok": server.running, "address": server.address}
@@ -171,35 +164,5 @@ def shutdown() -> None:
     server = _state["zmq"]
     if server is not None:
         _step("zmq server", lambda: server.stop(timeout=budget))
-    if Config.get("mqtt_servers"):
-        from envoxy import mqttc
-
-        _step("mqtt", mqttc.shutdown)
-    if Config.get("zmq_servers"):
-        from envoxy import zmqc
-
-        _step("zmqc", zmqc.shutdown)
-    close_pools()
+    connectors.close_all()
     Log.info("envoxyd: worker stopped cleanly")
-
-
-#: The pooled clients a worker may have built, by module: closed at shutdown
-#: so servers see a clean goodbye, not a connection reset.
-_POOLED_CLIENTS = (
-    ("pgsqlc pools", "envoxy.postgresql.client"),
-    ("redisc pools", "envoxy.redis.client"),
-    ("couchdbc pool", "envoxy.couchdb.client"),
-)
-
-
-def close_pools() -> None:
-    """Close the pools this process opened; build nothing to do it (a module
-    never imported, a client never built, has nothing to close)."""
-    for name, module_name in _POOLED_CLIENTS:
-        module = sys.modules.get(module_name)
-        client = module.Client.existing() if module is not None else None
-        if client is not None:
-            _step(name, client.close)
-    orm = sys.modules.get("envoxy.db.orm.session")
-    if orm is not None:
-        _step("SQLAlchemy engines", orm.dispose_all)

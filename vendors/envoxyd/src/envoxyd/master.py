@@ -34,6 +34,8 @@ import threading
 import time
 from typing import Any
 
+from envoxy.utils.uwsgi import option
+
 __all__ = ["DRAINING_KEY", "PRELOAD", "install", "is_draining"]
 
 QUIET_S = 0.3
@@ -70,16 +72,9 @@ def _log(message: str) -> None:
     _uwsgi().log(f"envoxyd: {message}")
 
 
-def _option(uwsgi: Any, name: str) -> Any:
-    value = uwsgi.opt.get(name)
-    if isinstance(value, list):
-        value = value[-1]
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _drain_budget(uwsgi: Any) -> float:
     try:
-        return float(_option(uwsgi, DRAIN_OPTION) or DEFAULT_DRAIN_S)
+        return float(option(DRAIN_OPTION) or DEFAULT_DRAIN_S)
     except ValueError:
         return DEFAULT_DRAIN_S
 

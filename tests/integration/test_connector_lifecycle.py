@@ -1,0 +1,211 @@
+"""Issue 13: every connector is parsed, started, checked and closed the same
+way (envoxy.connectors), against the real servers and a real envoxyd."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from envoxy import pgsqlc
+from envoxy.db.orm import session as orm_session
+from envoxy.exceptions import DatabaseException
+from envoxy.postgresql.client import Client as PgClient
+from envoxy.utils.config import Config
+from tests.daemon import Daemon
+from tests.services import Service
+
+pytestmark = pytest.mark.integration
+
+NO_VIEWS = """
+from envoxy import View, on
+
+
+@on(endpoint="/v3/ping", protocols=["http"])
+class Ping(View):
+    def get(self, request, **kwargs):
+        return {"pong": True}
+
+
+__loader__ = [Ping]
+"""
+
+
+def _pg(address: str, **extra: Any) -> dict[str, Any]:
+    host, _, port = address.rpartition(":")
+    return {"host": host, "port": port, "db": "test", "user": "postgres", **extra}
+
+
+@pytest.fixture
+def one_pool(postgres_service: Service, tmp_path: Path) -> Any:
+    host, _, port = postgres_service.address.rpartition(":")
+    Config.configure(
+        environ={},
+        cli={
+            "psql_servers": {
+                "main": _pg(postgres_service.address, max_conn=2, conn_timeout=0.3),
+                "by_url": {"url": f"postgresql://postgres@{host}:{port}/test"},
+            }
+        },
+    )
+    PgClient.reset_instance()
+    yield
+    PgClient.reset_instance()
+    orm_session.dispose_all()
+    Config.reset()
+
+
+def test_pgsqlc_and_the_orm_share_one_pool_per_key(one_pool: None) -> None:
+    """One psql_servers entry had two stacks (a psycopg2 pool and an
+    SQLAlchemy pool: up to 50 connections per worker per key). Now both use
+    the key's one engine: two ORM sessions holding its max_conn=2 leave
+    pgsqlc waiting for a connection, then it gets one."""
+    engine = orm_session.get_manager("main").engine
+    assert pgsqlc.client()._server("main").engine is engine
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with (
+            orm_session.session_scope("main") as one,
+            orm_session.session_scope("main") as two,
+        ):
+            one.execute(text("select 1"))
+            two.execute(text("select 1"))
+            held.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(DatabaseException, match="Timeout waiting for a connection"):
+            pgsqlc.query("main", "select 1 as ok")
+    finally:
+        release.set()
+        worker.join()
+    assert pgsqlc.query("main", "select 1 as ok") == [{"ok": 1}]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_a_url_entry_serves_pgsqlc_and_the_orm(one_pool: None) -> None:
+    """A url entry worked for sa_session only (pgsqlc: 'lacks host, db, user')."""
+    assert pgsqlc.query("by_url", "select %(n)s::int as n", {"n": 3}) == [{"n": 3}]
+    with pgsqlc.sa_session("by_url") as session:
+        assert session.execute(text("select 4")).scalar() == 4
+
+
+def test_a_sqlite_entry_is_refused_by_pgsqlc_with_the_reason(tmp_path: Path) -> None:
+    Config.configure(
+        environ={},
+        cli={"psql_servers": {"local": {"url": f"sqlite:///{tmp_path}/x.db"}}},
+    )
+    PgClient.reset_instance()
+    try:
+        with pytest.raises(DatabaseException, match="is sqlite: pgsqlc runs"):
+            pgsqlc.query("local", "select 1")
+        with pgsqlc.sa_session("local") as session:  # the ORM serves it
+            assert session.execute(text("select 5")).scalar() == 5
+    finally:
+        PgClient.reset_instance()
+        orm_session.dispose_all()
+        Config.reset()
+
+
+def _wait_ready(daemon: Daemon, timeout: float = 15) -> tuple[int, Any]:
+    deadline = time.monotonic() + timeout
+    status, body = 0, None
+    while time.monotonic() < deadline:
+        status, _, body = daemon.get("/_health/ready", timeout=5)
+        if status == 200:
+            break
+        time.sleep(0.2)
+    return status, body
+
+
+def test_readiness_covers_every_connector_form(
+    tmp_path: Path,
+    postgres_service: Service,
+    redis_service: Service,
+    couchdb_service: Service,
+    mosquitto_service: Service,
+) -> None:
+    """A publish-only MQTT service (no MQTT views) was never ready (503), and
+    a psql url entry was not checked. Now every entry of every section is
+    checked the same way and the daemon is ready."""
+    host, _, port = postgres_service.address.rpartition(":")
+    conf = {
+        "psql_servers": {
+            "main": _pg(postgres_service.address),
+            "by_url": {"url": f"postgresql://postgres@{host}:{port}/test"},
+        },
+        "redis_servers": {"cache": {"bind": redis_service.address}},
+        "couchdb_servers": {"docs": {"bind": f"http://{couchdb_service.address}"}},
+        "mqtt_servers": {"events": {"bind": f"mqtt://{mosquitto_service.address}"}},
+    }
+    daemon = Daemon(tmp_path, conf, NO_VIEWS).start()
+    try:
+        status, body = _wait_ready(daemon)
+        assert status == 200, body
+        checks = body["checks"]
+        for name in (
+            "psql_servers.main",
+            "psql_servers.by_url",
+            "redis_servers.cache",
+            "couchdb_servers.docs",
+            "mqtt_servers.events",
+        ):
+            assert checks[name]["ok"] is True, (name, checks)
+        assert checks["mqtt_servers.events"]["subscriptions"] == 0
+    finally:
+        assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("section", "entry", "named"),
+    [
+        (
+            "redis_servers",
+            {"bind": "127.0.0.1:6379", "socket_timeout": "soon"},
+            "redis_servers.main",
+        ),
+        ("couchdb_servers", {"bind": "ftp://x"}, "couchdb_servers.main"),
+        (
+            "psql_servers",
+            {"host": "h", "db": "d", "user": "u", "max_conn": 0},
+            "psql_servers.main.max_conn",
+        ),
+        ("psql_servers", {"host": "h", "user": "u"}, "psql_servers.main lacks db"),
+        ("amqp_servers", {"host": "127.0.0.1"}, "amqp_servers.main lacks user"),
+    ],
+)
+def test_a_bad_connector_entry_stops_the_boot_naming_it(
+    tmp_path: Path, section: str, entry: Any, named: str
+) -> None:
+    """Each connector's entries are parsed in envoxyd's preflight: exit 2 and
+    one line naming the key, before any worker exists."""
+    daemon = Daemon(tmp_path, {section: {"main": entry}}, NO_VIEWS)
+    done = subprocess.run(
+        daemon.command(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], lines
+
+
+def test_mqtt_workers_is_checked_at_boot(tmp_path: Path) -> None:
+    conf = {
+        "mqtt_servers": {"events": {"bind": "mqtt://127.0.0.1:1883"}},
+        "mqtt_workers": {"max_workers": "many"},
+    }
+    daemon = Daemon(tmp_path, conf, NO_VIEWS)
+    done = subprocess.run(
+        daemon.command(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "mqtt_workers.max_workers" in done.stderr
