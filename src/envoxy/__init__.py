@@ -21,6 +21,7 @@ from envoxy.exceptions import (
     EnvoxyException,
     ValidationException,
 )
+from envoxy.hooks import every, on_shutdown, on_startup
 from envoxy.mqtt.dispatcher import Dispatcher as mqttc
 from envoxy.postgresql.dispatcher import PgDispatcher as pgsqlc
 from envoxy.redis.dispatcher import RedisDBDispatcher as redisc
@@ -52,11 +53,14 @@ __all__ = [
     "couchdbc",
     "envoxy_json_dumps",
     "envoxy_json_loads",
+    "every",
     "extension_status",
     "log",
     "log_event",
     "mqttc",
     "on",
+    "on_shutdown",
+    "on_startup",
     "pgsqlc",
     "redisc",
     "zmqc",

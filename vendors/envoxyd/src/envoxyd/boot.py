@@ -199,10 +199,12 @@ def _after_fork(start: Any) -> None:
 def start_worker(
     app: Any, views: list[Any], config: Mapping[str, Any], zmq_plan: Any
 ) -> None:
-    """Connectors of one worker (envoxy.connectors, each the same way); MQTT
-    and ZeroMQ views (``zmq_plan``, from ``plan_zmq_server``) only in the
-    events worker: every worker would otherwise get each message, and only
+    """Connectors of one worker (envoxy.connectors, each the same way), then
+    the service's ``@on_startup`` hooks; MQTT and ZeroMQ views (``zmq_plan``,
+    from ``plan_zmq_server``) and ``@every`` jobs only in the events worker:
+    every worker would otherwise get each message and run each job, and only
     one can bind."""
+    from envoxy import hooks
     from envoxyd import lifecycle
 
     events = lifecycle.runs_events(config)
@@ -213,4 +215,7 @@ def start_worker(
 
         routes, options = zmq_plan
         server = ZapataServer(reply=routes.reply, **options).start()
+    hooks.run_startup()  # the service's @on_startup, connectors up
+    if events:
+        hooks.start_periodic()  # @every: once per daemon, in the events worker
     lifecycle.started(app, server)

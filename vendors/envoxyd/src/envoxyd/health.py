@@ -26,6 +26,7 @@ from typing import Any
 
 from envoxy import connectors
 from envoxy.connectors import Connector
+from envoxy.hooks import startup_status
 from envoxy.utils.config import Config
 from envoxy.views.containers import Response
 
@@ -104,6 +105,9 @@ def readiness(request: Any, **_: Any) -> Response:
     optional = set((Config.get("health") or {}).get("optional") or [])
     jobs = connectors.check_entries(Config.load(), events_only=False)
     results: dict[str, Any] = run_checks(jobs)
+    startup = startup_status()  # this worker's @on_startup hooks
+    if startup is not None:
+        results["startup"] = startup
     ready = True
     for name, result in results.items():
         result["required"] = name not in optional

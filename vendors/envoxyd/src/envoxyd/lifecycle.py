@@ -1,5 +1,6 @@
 """Shutdown: when uWSGI stops a worker (SIGTERM/SIGINT drain), finish its
-ZeroMQ requests in flight, then close every connector this process opened
+``@every`` runs and ZeroMQ requests in flight, run the service's
+``@on_shutdown`` hooks, then close every connector this process opened
 (envoxy.connectors: MQTT flushed and disconnected, zmqc's sockets, the
 database pools), within ``envoxyd.drain_seconds`` (default 20). The events
 worker also publishes its connectors' status for the others' readiness."""
@@ -157,12 +158,21 @@ def shutdown() -> None:
         if _state["done"]:
             return
         _state["done"] = True
+    from envoxy import hooks
+
     try:
         budget = drain_budget()
     except ValueError:  # checked at boot; a config changed since must not block
         budget = 20.0
+    deadline = time.monotonic() + budget
+
+    def remaining() -> float:
+        return max(0.0, deadline - time.monotonic())
+
+    _step("@every jobs", lambda: hooks.stop_periodic(remaining()))
     server = _state["zmq"]
     if server is not None:
-        _step("zmq server", lambda: server.stop(timeout=budget))
+        _step("zmq server", lambda: server.stop(timeout=remaining()))
+    _step("@on_shutdown hooks", lambda: hooks.run_shutdown(remaining()))
     connectors.close_all()
     Log.info("envoxyd: worker stopped cleanly")
