@@ -1,23 +1,27 @@
-"""Every connector, one lifecycle: parsed at boot, started after the fork,
-checked for readiness, closed at shutdown, reset in a forked child.
+"""Every connector, one lifecycle: parsed at boot, prepared before the fork,
+started after it, checked for readiness, closed at shutdown, reset in a
+forked child.
 
-A connector owns one ``*_servers`` section of envoxy.json and lives in its
-subsystem (``envoxy.<subsystem>.connector``, imported only when its section is
-configured or its client was used). It is an object with:
+A connector owns one section of envoxy.json (the ``*_servers`` sections,
+``zmq_server`` for the Zapata server, ``cache``) and lives in its subsystem
+(``envoxy.<subsystem>.connector``, which imports its client). It implements:
 
 - ``parse(key, conf, config)``: check one entry, limits and timeouts
   included; ``ConfigError`` naming the key (envoxyd's preflight calls this
   before any worker exists, so a bad entry is exit 2, not a thread's error);
+- ``boot(config, views)``: where the service is loaded, before the fork;
 - ``start(config, views, events)``: in each worker after the fork (``events``:
   this worker runs the MQTT and ZeroMQ views);
-- ``check(key, timeout)``: readiness of one entry, ``{"ok": bool, ...}``
-  (``None``: this connector has nothing to check);
-- ``close()``: at shutdown; builds nothing (a client never used has nothing
-  to close);
+- ``check(key, timeout)``: readiness of one entry, ``{"ok": bool, ...}``;
+- ``close(deadline)``: at shutdown, done by ``deadline`` (``time.monotonic``);
+  builds nothing (a client never used has nothing to close);
 - ``after_fork()``: in a forked child, forget the parent's connections.
 
-``events_only`` connectors are checked by the events worker, which publishes
-their status for the others (envoxyd.lifecycle).
+``REGISTRY`` maps a section to its connector module and its client module:
+``close_all`` and the after-fork reset reach every connector whose client
+this process imported, configured through envoxyd or not. Connectors start
+in ``REGISTRY`` order and close in reverse (the Zapata server and the MQTT
+consumers stop before the stores their handlers write to).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -38,6 +43,7 @@ __all__ = [
     "boot_all",
     "check_entries",
     "close_all",
+    "configured",
     "connector",
     "entries",
     "parse_all",
@@ -52,6 +58,8 @@ class Connector:
 
     #: the envoxy.json section it owns
     name = ""
+    #: one object (``zmq_server``, ``cache``), not a mapping of keyed entries
+    single = False
     #: checked by the events worker (its connections live there)
     events_only = False
     #: whether readiness checks its entries at all
@@ -62,9 +70,9 @@ class Connector:
     ) -> None:
         """Check one entry (``ConfigError`` naming the key)."""
 
-    def boot(self, config: Mapping[str, Any]) -> None:
-        """Where the service is loaded, before the fork: imports and what the
-        workers share (a worker's own start must take milliseconds)."""
+    def boot(self, config: Mapping[str, Any], views: list[Any]) -> None:
+        """Before the fork: imports and what the workers share (a worker's own
+        start must take milliseconds)."""
 
     def start(self, config: Mapping[str, Any], views: list[Any], events: bool) -> None:
         """Start in this worker (after the fork)."""
@@ -73,54 +81,59 @@ class Connector:
         """Readiness of one entry."""
         return {"ok": True}
 
-    def close(self) -> None:
-        """Close what this process opened; build nothing."""
+    def close(self, deadline: float) -> None:
+        """Close what this process opened, by ``deadline``; build nothing."""
 
     def after_fork(self) -> None:
         """In a forked child: forget the parent's connections."""
 
 
-#: section -> the module whose ``CONNECTOR`` serves it, in start order (close
-#: runs in reverse: consumers stop before the stores they write to)
-REGISTRY: dict[str, str] = {
-    "psql_servers": "envoxy.postgresql.connector",
-    "redis_servers": "envoxy.redis.connector",
-    "couchdb_servers": "envoxy.couchdb.connector",
-    "amqp_servers": "envoxy.celery.connector",
-    "zmq_servers": "envoxy.zeromq.connector",
-    "mqtt_servers": "envoxy.mqtt.connector",
+#: section -> (its connector's module, the client module whose import means
+#: this process may hold its connections), in start order
+REGISTRY: dict[str, tuple[str, str]] = {
+    "psql_servers": ("envoxy.postgresql.connector", "envoxy.postgresql.engines"),
+    "redis_servers": ("envoxy.redis.connector", "envoxy.redis.client"),
+    "couchdb_servers": ("envoxy.couchdb.connector", "envoxy.couchdb.client"),
+    "cache": ("envoxy.cache.connector", "envoxy.cache.config"),
+    "amqp_servers": ("envoxy.celery.connector", "envoxy.celery.client"),
+    "zmq_servers": ("envoxy.zeromq.connector", "envoxy.zeromq.client"),
+    "mqtt_servers": ("envoxy.mqtt.connector", "envoxy.mqtt.client"),
+    "zmq_server": ("envoxy.zeromq.server_connector", "envoxy.zeromq.server"),
 }
 #: the config sections connectors own (envoxy.utils.config_schema knows them)
 SECTIONS = tuple(REGISTRY)
 
 
 def connector(section: str) -> Connector:
-    """The connector of ``section`` (imported on first use)."""
-    found: Connector = importlib.import_module(REGISTRY[section]).CONNECTOR
+    """The connector of ``section`` (its module imported on first use)."""
+    found: Connector = importlib.import_module(REGISTRY[section][0]).CONNECTOR
     return found
 
 
-def _loaded() -> Iterator[Connector]:
-    """Connectors whose module is already imported (nothing is built here)."""
-    for module_name in REGISTRY.values():
-        module = sys.modules.get(module_name)
-        if module is not None:
-            yield module.CONNECTOR
+def _in_use() -> Iterator[Connector]:
+    """Connectors whose client this process imported, in start order."""
+    for section, (connector_module, client_module) in REGISTRY.items():
+        if connector_module in sys.modules or client_module in sys.modules:
+            yield connector(section)
 
 
 def entries(config: Mapping[str, Any], section: str) -> Iterator[tuple[str, Any]]:
-    """``(key, conf)`` of each server entry of ``section`` (not aliases such as
+    """``(key, conf)`` of each entry of ``section``: one ``("", section)`` for
+    a single-object section, else each keyed entry (not aliases such as
     ``psql_servers.default = "main"``)."""
-    servers = config.get(section)
-    if not isinstance(servers, Mapping):
+    value = config.get(section)
+    if not isinstance(value, Mapping):
         return
-    for key, conf in servers.items():
+    if connector(section).single:
+        yield "", value
+        return
+    for key, conf in value.items():
         if isinstance(conf, Mapping):
             yield key, conf
 
 
 def configured(config: Mapping[str, Any]) -> Iterator[tuple[str, Connector]]:
-    """``(section, connector)`` for each section ``config`` has entries in."""
+    """``(section, connector)`` for each section ``config`` has settings in."""
     for section in SECTIONS:
         if config.get(section):
             yield section, connector(section)
@@ -136,10 +149,10 @@ def parse_all(config: Mapping[str, Any]) -> None:
                 raise ConfigError(str(exc)) from None
 
 
-def boot_all(config: Mapping[str, Any]) -> None:
+def boot_all(config: Mapping[str, Any], views: list[Any]) -> None:
     """Prepare every configured connector before the fork."""
     for _, found in configured(config):
-        found.boot(config)
+        found.boot(config, views)
 
 
 def start_all(config: Mapping[str, Any], views: list[Any], events: bool) -> None:
@@ -159,30 +172,33 @@ def run_check(found: Connector, key: str, timeout: float) -> dict[str, Any]:
 def check_entries(
     config: Mapping[str, Any], events_only: bool
 ) -> dict[str, tuple[Connector, str]]:
-    """``{"<section>.<key>": (connector, key)}`` to check: the events-worker
-    connectors (``events_only``) or the others."""
+    """``{"<section>.<key>": (connector, key)}`` to check (``"<section>"``
+    for a single-object section): the events-worker connectors
+    (``events_only``) or the others."""
     jobs = {}
     for section, found in configured(config):
-        if found.events_only != events_only:
+        if found.events_only != events_only or not found.checked:
             continue
-        if found.checked:
-            for key, _ in entries(config, section):
-                jobs[f"{section}.{key}"] = (found, key)
+        for key, _ in entries(config, section):
+            jobs[f"{section}.{key}" if key else section] = (found, key)
     return jobs
 
 
-def close_all() -> None:
-    """Close what this process opened, newest connector first; one failing
-    close never skips the others."""
-    for found in reversed(list(_loaded())):
+def close_all(deadline: float | None = None) -> None:
+    """Close what this process opened, newest connector first, by
+    ``deadline`` (default: 10 s from now); one failing close never skips the
+    others."""
+    if deadline is None:
+        deadline = time.monotonic() + 10.0
+    for found in reversed(list(_in_use())):
         try:
-            found.close()
+            found.close(deadline)
         except Exception as exc:
             Log.warning(f"shutdown: {found.name} did not close cleanly: {exc!r}")
 
 
 def _after_fork_in_child() -> None:
-    for found in _loaded():
+    for found in _in_use():
         found.after_fork()
 
 

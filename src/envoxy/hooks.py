@@ -7,14 +7,15 @@ Declared in a service module, run by envoxyd (envoxyd.boot, envoxyd.lifecycle):
   traceback and makes that worker's readiness 503 (``startup``) instead of
   serving half set up.
 - ``@on_shutdown``: in every worker at its graceful stop (SIGTERM, SIGINT,
-  each worker of a SIGHUP reload), after its periodic jobs and Zapata server
-  stopped and before its connectors close; each gets what remains of
+  each worker of a SIGHUP reload), after its periodic jobs stopped and
+  before its connectors (the Zapata server first) close; each gets what remains of
   ``envoxyd.drain_seconds``, then is left behind (logged).
 - ``@every(seconds)``: a periodic job, run by one worker of the daemon (the
   events worker, as MQTT and ZeroMQ views: once per host, not once per
-  worker), every ``seconds`` from its start (``at_start=True`` runs it once at
-  once too). A run never overlaps the previous one: a run longer than the
-  interval skips the ticks it covered. A run that raises is logged and the
+  worker; ``per_worker=True``: in every worker), every ``seconds`` from its
+  start (``at_start=True`` runs it once at once too). A run never overlaps
+  the previous one: a run longer than the interval skips the ticks it
+  covered. A run that raises is logged and the
   schedule goes on. At a stop the running run is finished (within the drain
   budget) and no other starts; after a SIGHUP reload the new events worker
   runs the jobs again.
@@ -59,6 +60,7 @@ class Periodic:
     func: Callable[[], Any]
     seconds: float
     at_start: bool
+    per_worker: bool
 
 
 _startup: dict[str, Callable[[], Any]] = {}
@@ -102,8 +104,11 @@ def on_shutdown(func: F) -> F:
     return func
 
 
-def every(seconds: float, *, at_start: bool = False) -> Callable[[F], F]:
-    """Run the function every ``seconds`` in one worker of the daemon."""
+def every(
+    seconds: float, *, at_start: bool = False, per_worker: bool = False
+) -> Callable[[F], F]:
+    """Run the function every ``seconds`` in one worker of the daemon (in
+    each worker with ``per_worker=True``: a per-process cache to refresh)."""
     try:
         interval = float(seconds)
     except (TypeError, ValueError):
@@ -116,7 +121,7 @@ def every(seconds: float, *, at_start: bool = False) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         name = _without_arguments(func, "@every")
-        _periodic[name] = Periodic(func, interval, bool(at_start))
+        _periodic[name] = Periodic(func, interval, bool(at_start), bool(per_worker))
         return func
 
     return decorate
@@ -169,17 +174,23 @@ def _run_periodic(name: str, job: Periodic) -> None:
             due += job.seconds * ((now - due) // job.seconds + 1)
 
 
-def start_periodic() -> int:
-    """Start a thread per ``@every`` job in this worker; how many started."""
+def start_periodic(events: bool = True) -> int:
+    """Start a thread per ``@every`` job this worker runs (``events``: it is
+    the events worker, which runs them all; others run the ``per_worker``
+    ones); how many started."""
     _stop.clear()
+    started = 0
     for name, job in _periodic.items():
+        if not (events or job.per_worker):
+            continue
+        started += 1
         thread = threading.Thread(
             target=_run_periodic, args=(name, job), name=f"envoxy-every-{name}"
         )
         thread.daemon = True  # a hung job must not keep a dead worker alive
         thread.start()
         _threads.append(thread)
-    return len(_periodic)
+    return started
 
 
 def stop_periodic(budget: float) -> bool:

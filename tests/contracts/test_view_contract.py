@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import zmq
-from tests.daemon import Daemon, free_port
 
 from envoxy.constants import Performative
+from tests.daemon import Daemon, free_port
 
 pytestmark = pytest.mark.integration
 

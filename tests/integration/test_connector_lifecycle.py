@@ -17,7 +17,7 @@ from envoxy.db.orm import session as orm_session
 from envoxy.exceptions import DatabaseException
 from envoxy.postgresql.client import Client as PgClient
 from envoxy.utils.config import Config
-from tests.daemon import Daemon
+from tests.daemon import SECRET, VIEWS, Daemon, free_port, token
 from tests.services import Service
 
 pytestmark = pytest.mark.integration
@@ -147,6 +147,8 @@ def test_readiness_covers_every_connector_form(
         "redis_servers": {"cache": {"bind": redis_service.address}},
         "couchdb_servers": {"docs": {"bind": f"http://{couchdb_service.address}"}},
         "mqtt_servers": {"events": {"bind": f"mqtt://{mosquitto_service.address}"}},
+        "cache": {"backend": "redis", "bind": redis_service.address, "db": 1},
+        "zmq_server": {"bind": f"tcp://127.0.0.1:{free_port()}"},
     }
     daemon = Daemon(tmp_path, conf, NO_VIEWS).start()
     try:
@@ -159,6 +161,8 @@ def test_readiness_covers_every_connector_form(
             "redis_servers.cache",
             "couchdb_servers.docs",
             "mqtt_servers.events",
+            "cache",
+            "zmq_server",
         ):
             assert checks[name]["ok"] is True, (name, checks)
         assert checks["mqtt_servers.events"]["subscriptions"] == 0
@@ -182,6 +186,26 @@ def test_readiness_covers_every_connector_form(
         ),
         ("psql_servers", {"host": "h", "user": "u"}, "psql_servers.main lacks db"),
         ("amqp_servers", {"host": "127.0.0.1"}, "amqp_servers.main lacks user"),
+        (
+            "psql_servers",
+            {"url": "postgresql://h/d", "retries": -1},
+            "psql_servers.main.retries",
+        ),
+        (
+            "couchdb_servers",
+            {"bind": "http://h:5984", "backoff_ms": "x"},
+            "couchdb_servers.main.backoff_ms",
+        ),
+        (
+            "redis_servers",
+            {"bind": "h:6379", "retries": "many"},
+            "redis_servers.main.retries",
+        ),
+        (
+            "zmq_servers",
+            {"host": "h", "port": 1, "deadline_ms": 0},
+            "zmq_servers.main.deadline_ms",
+        ),
     ],
 )
 def test_a_bad_connector_entry_stops_the_boot_naming_it(
@@ -190,6 +214,30 @@ def test_a_bad_connector_entry_stops_the_boot_naming_it(
     """Each connector's entries are parsed in envoxyd's preflight: exit 2 and
     one line naming the key, before any worker exists."""
     daemon = Daemon(tmp_path, {section: {"main": entry}}, NO_VIEWS)
+    done = subprocess.run(
+        daemon.command(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "named"),
+    [
+        ("cache", {"backend": "memory", "capacity": 0}, "cache.capacity"),
+        ("cache", {"backend": "memcached"}, "cache.backend"),
+        (
+            "zmq_server",
+            {"bind": "tcp://127.0.0.1:5555", "workers": 0},
+            "zmq_server.workers",
+        ),
+    ],
+)
+def test_a_bad_single_section_stops_the_boot_naming_it(
+    tmp_path: Path, section: str, value: Any, named: str
+) -> None:
+    daemon = Daemon(tmp_path, {section: value}, NO_VIEWS)
     done = subprocess.run(
         daemon.command(), capture_output=True, text=True, timeout=60, check=False
     )
@@ -209,3 +257,25 @@ def test_mqtt_workers_is_checked_at_boot(tmp_path: Path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "mqtt_workers.max_workers" in done.stderr
+
+
+def test_a_jwt_secret_from_the_environment_alone_authenticates(tmp_path: Path) -> None:
+    """13: ENVOXY_AUTH__JWT__SECRET was ignored unless envoxy.json already had
+    an ``auth`` key (KNOWN_KEYS missed it): the boot then refused
+    @auth_required views for want of a backend."""
+    env = {
+        "ENVOXY_AUTH__JWT__SECRET": SECRET,
+        "ENVOXY_AUTH__JWT__ALGORITHMS": '["HS256"]',
+        "ENVOXY_AUTH__JWT__AUDIENCE": "envoxy-tests",
+        "ENVOXY_AUTH__JWT__ISSUER": "https://issuer.test",
+    }
+    conf = {"zmq_server": {"bind": f"tcp://127.0.0.1:{free_port()}"}}
+    daemon = Daemon(tmp_path, conf, VIEWS, env=env).start()
+    try:
+        status, _, body = daemon.get(
+            "/v3/admin", headers={"Authorization": f"Bearer {token()}"}
+        )
+        assert (status, body) == (200, {"sub": "user-1"})
+        assert daemon.get("/v3/admin")[0] == 401
+    finally:
+        assert daemon.stop() == 0

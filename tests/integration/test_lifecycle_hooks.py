@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from envoxy import every, hooks, on_shutdown, on_startup
-from envoxy.exceptions import ConfigError
 from tests.daemon import Daemon
 
 pytestmark = pytest.mark.integration
@@ -170,17 +168,3 @@ def test_a_failing_startup_hook_makes_the_worker_unready(tmp_path: Path) -> None
         assert "the cache could not be warmed" in daemon.log.read_text()
     finally:
         assert daemon.stop() == 0
-
-
-def test_declarations_are_checked_when_made() -> None:
-    with pytest.raises(ConfigError, match=r"at least 0\.01"):
-        every(0)
-    with pytest.raises(ConfigError, match=r"at least 0\.01"):
-        every("soon")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="must take no arguments"):
-        on_startup(lambda needed: None)
-    with pytest.raises(ConfigError, match="must take no arguments"):
-        every(1)(lambda needed: None)
-    with pytest.raises(ConfigError, match="decorates a function"):
-        on_shutdown(3)  # type: ignore[arg-type]
-    assert hooks.startup_status() is None  # nothing declared in this process

@@ -16,11 +16,12 @@ from envoxy.utils.retry import retry
 
 
 def test_every_section_has_its_connector() -> None:
-    for section, module_name in connectors.REGISTRY.items():
+    for section, (module_name, client_module) in connectors.REGISTRY.items():
         found = importlib.import_module(module_name).CONNECTOR
         assert isinstance(found, connectors.Connector)
         assert found.name == section
         assert section in KNOWN_KEYS
+        importlib.import_module(client_module)  # the client it watches exists
 
 
 @pytest.mark.parametrize(
@@ -66,13 +67,13 @@ def test_a_failing_close_never_skips_the_others(caplog: Any) -> None:
     class Bad(connectors.Connector):
         name = "bad"
 
-        def close(self) -> None:
+        def close(self, deadline: float) -> None:
             raise RuntimeError("boom")
 
     class Good(connectors.Connector):
         name = "good"
 
-        def close(self) -> None:
+        def close(self, deadline: float) -> None:
             closed.append(self.name)
 
     import sys
@@ -87,7 +88,10 @@ def test_a_failing_close_never_skips_the_others(caplog: Any) -> None:
             sys.modules[name] = module
         connectors.REGISTRY.clear()
         connectors.REGISTRY.update(
-            {"good": "envoxy._test_good", "bad": "envoxy._test_bad"}
+            {
+                "good": ("envoxy._test_good", "envoxy._test_good"),
+                "bad": ("envoxy._test_bad", "envoxy._test_bad"),
+            }
         )
         connectors.close_all()  # newest first: bad, then good
         assert closed == ["good"]

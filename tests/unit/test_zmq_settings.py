@@ -36,7 +36,10 @@ def test_bind_url_and_our_keys() -> None:
         ({"host": "h"}, "zmq_servers.s: host and port"),
         ({"host": "h", "port": "x"}, r"zmq_servers.s.port: expected an integer"),
         ({"host": "h", "port": 1, "timeout_ms": 0}, "timeout_ms: must be at least 1"),
-        ({"host": "h", "port": 1, "retries": -1}, "retries: must be at least 0"),
+        (
+            {"host": "h", "port": 1, "retries": -1},
+            "retries: expected an integer of at least 0",
+        ),
         ({"bind": "http://h:1"}, "bind: expected tcp://host:port"),
         ({"host": "h", "port": 1, "cached_routes": "x"}, "cached_routes"),
         ("tcp://h:1", "expected an object"),

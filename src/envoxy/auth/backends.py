@@ -35,6 +35,10 @@ __all__ = [
     "reset_backend",
 ]
 
+#: the attribute ``@auth_required`` sets on what it wraps (the dispatch core
+#: reads it at registration to require a backend)
+AUTH_MARK = "__envoxy_auth__"
+
 #: auth.jwt.max_token_bytes: a longer Authorization header is a 431
 MAX_TOKEN_BYTES = 16 * 1024
 _lock = threading.Lock()

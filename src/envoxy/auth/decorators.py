@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from envoxy.auth.backends import AuthBackendMixin
+from envoxy.auth.backends import AUTH_MARK, AuthBackendMixin
 from envoxy.views.dispatch import accepted_keywords, fit_keywords
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "guard",
 ]
 
-AUTH_MARK = "__envoxy_auth__"
 #: the decorator's keyword options, so another decorator can re-apply it
 AUTH_OPTIONS = "__envoxy_auth_options__"
 _mixin = AuthBackendMixin()

@@ -22,7 +22,9 @@ __all__ = [
     "MemoryCache",
     "RedisCache",
     "build_store",
+    "check_config",
     "default_store",
+    "existing_store",
     "reset_default_store",
 ]
 
@@ -60,6 +62,43 @@ class MemoryCache(CacheStore):
         super().__init__(
             MemoryBackend(int(conf.get("capacity", 10_000))), **_options(conf)
         )
+
+
+def check_config(conf: Mapping[str, Any]) -> str:
+    """The backend of a ``cache`` section, every value checked (``ConfigError``
+    naming the key) without building anything."""
+    backend = conf.get("backend", "memory")
+    if backend not in (REDIS_BACKEND, "memory"):
+        raise ConfigError(
+            f"cache.backend: expected 'redis' or 'memory', got {backend!r}"
+        )
+    _options(conf)
+    if backend == REDIS_BACKEND:
+        from envoxy.exceptions import DatabaseException
+        from envoxy.redis.client import pool_options
+
+        try:
+            pool_options("cache", conf)
+        except DatabaseException as exc:
+            raise ConfigError(
+                str(exc).replace("redis_servers.cache", "cache")
+            ) from None
+    else:
+        try:
+            capacity = int(conf.get("capacity", 10_000))
+        except (TypeError, ValueError):
+            capacity = 0
+        if capacity < 1:
+            given = conf.get("capacity")
+            raise ConfigError(
+                f"cache.capacity: expected a positive integer, got {given!r}"
+            )
+    return str(backend)
+
+
+def existing_store() -> CacheStore | None:
+    """The process's cache if it was built (nothing is built here)."""
+    return _default
 
 
 def build_store(conf: Mapping[str, Any] | None) -> CacheStore:

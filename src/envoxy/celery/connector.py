@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from envoxy.celery.client import Client, celery_settings
 from envoxy.connectors import Connector
 
 
@@ -17,13 +18,9 @@ class CeleryConnector(Connector):
     def parse(
         self, key: str, conf: Mapping[str, Any], config: Mapping[str, Any]
     ) -> None:
-        from envoxy.celery.client import celery_settings
-
         celery_settings(config, key)
 
-    def boot(self, config: Mapping[str, Any]) -> None:
-        from envoxy.celery.client import Client
-
+    def boot(self, config: Mapping[str, Any], views: list[Any]) -> None:
         Client.initialize()
 
 

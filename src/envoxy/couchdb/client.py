@@ -2,8 +2,11 @@
 
 ``db`` is ``"<server_key>.<database>"``; the server's ``bind`` is its base URL
 (credentials in it become a Basic auth header and never appear in messages).
-Every request has a timeout and at most ``RETRIES`` attempts on connection
-errors and 5xx answers, with a short backoff; then ``CouchDBUnavailable``.
+Every request has a connect timeout (``connect_timeout``, or ``timeout`` as
+for PostgreSQL; 3 s) and a read timeout (``socket_timeout``; 10 s), and on
+connection errors and 5xx answers is retried ``retries`` times (2) with
+doubling pauses from ``backoff_ms`` (200): the keys and meanings of every
+connector (envoxy.utils.retry); then ``CouchDBUnavailable``.
 """
 
 from __future__ import annotations
@@ -17,17 +20,16 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import orjson
 import urllib3
 
-import envoxy.couchdb.connector  # noqa: F401  (its close runs at shutdown)
 from envoxy.couchdb.mango import build_query
 from envoxy.exceptions import DatabaseException
 from envoxy.utils.encoders import envoxy_json_dumps
-from envoxy.utils.retry import retry
+from envoxy.utils.retry import RetryPolicy
 from envoxy.utils.singleton import Singleton
 
 __all__ = ["Client", "CouchDBUnavailable"]
 
-RETRIES = 3
-BACKOFF = 0.2
+RETRIES = 2
+BACKOFF_MS = 200
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 
@@ -63,9 +65,14 @@ class _Server:
             user, password = unquote(parts.username), unquote(parts.password or "")
             token = b64encode(f"{user}:{password}".encode()).decode()
             self.headers["Authorization"] = f"Basic {token}"
+        self.retry = RetryPolicy.from_conf(
+            f"couchdb_servers.{key}", conf, RETRIES, BACKOFF_MS
+        )
         self.timeout = urllib3.Timeout(
-            connect=float(conf.get("connect_timeout", CONNECT_TIMEOUT)),
-            read=float(conf.get("timeout", READ_TIMEOUT)),
+            connect=float(
+                conf.get("connect_timeout", conf.get("timeout", CONNECT_TIMEOUT))
+            ),
+            read=float(conf.get("socket_timeout", READ_TIMEOUT)),
         )
 
 
@@ -126,17 +133,11 @@ class Client(Singleton):
             return response.status, _decode(response.data)
 
         try:
-            return retry(
-                attempt,
-                RETRIES - 1,
-                retry_on=_Retry,
-                backoff_s=BACKOFF,
-                where=server.key,
-            )
+            return server.retry.run(attempt, retry_on=_Retry, where=server.key)
         except _Retry as last:
             raise CouchDBUnavailable(
                 f"CouchDB server {server.key!r} ({server.base}) did not answer "
-                f"{method} after {RETRIES} attempts: {last}"
+                f"{method} after {server.retry.retries + 1} attempts: {last}"
             ) from None
 
     def find(

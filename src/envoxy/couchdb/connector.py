@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import urllib3
+
 from envoxy.connectors import Connector
+from envoxy.couchdb.client import Client, server_of
+from envoxy.utils.config import Config
 
 
 class CouchDbConnector(Connector):
@@ -15,16 +19,9 @@ class CouchDbConnector(Connector):
     def parse(
         self, key: str, conf: Mapping[str, Any], config: Mapping[str, Any]
     ) -> None:
-        from envoxy.couchdb.client import server_of
-
         server_of(key, conf)
 
     def check(self, key: str, timeout: float) -> dict[str, Any]:
-        import urllib3
-
-        from envoxy.couchdb.client import server_of
-        from envoxy.utils.config import Config
-
         server = server_of(key, (Config.get(self.name) or {})[key])
         reply = urllib3.request(
             "GET",
@@ -35,9 +32,7 @@ class CouchDbConnector(Connector):
         )
         return {"ok": reply.status == 200}
 
-    def close(self) -> None:
-        from envoxy.couchdb.client import Client
-
+    def close(self, deadline: float) -> None:
         client = Client.existing()
         if client is not None:
             client.close()

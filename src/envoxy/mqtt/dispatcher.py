@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import envoxy.mqtt.connector  # noqa: F401  (its close runs at shutdown)
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.utils.headers import generate_headers

@@ -2,7 +2,8 @@
 
 A ``psql_servers`` entry's connections get, from ``libpq_arguments``:
 
-- ``timeout`` (s, default 5): libpq's ``connect_timeout``, the whole connect;
+- ``timeout`` or ``connect_timeout`` (s, default 5): libpq's
+  ``connect_timeout``, the whole connect;
 - ``statement_timeout`` (ms, default 30000): the server cancels longer queries;
 - TCP keepalives (``keepalives_idle`` 10 s, ``keepalives_interval`` 5 s,
   ``keepalives_count`` 3) and ``tcp_user_timeout`` (ms, default 10000): a peer
@@ -76,6 +77,8 @@ def libpq_arguments(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
     """psycopg2.connect keyword arguments bounding every wait of one server
     (``ConfigError`` naming the key for a bad value): connect, statement and
     socket timeouts, keepalives, the search path, and ``connection_factory``."""
+    if "connect_timeout" in conf:  # the name every connector uses for it
+        conf = {**conf, "timeout": conf["connect_timeout"]}
     values = {
         name: _number(key, name, conf.get(name, default), minimum)
         for name, default, minimum in _BOUNDS

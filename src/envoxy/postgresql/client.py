@@ -27,13 +27,14 @@ from envoxy.constants import DEFAULT_CHUNK_SIZE, DEFAULT_OFFSET_LIMIT
 from envoxy.exceptions import DatabaseException
 from envoxy.postgresql import engines
 from envoxy.utils.encoders import format_api_datetime
-from envoxy.utils.retry import retry
+from envoxy.utils.retry import RetryPolicy
 from envoxy.utils.singleton import Singleton
 
 __all__ = ["DEFAULT_MAX_ROWS", "Client", "normalize_row"]
 
 DEFAULT_MAX_ROWS = 1_000_000
 QUERY_RETRIES = 2
+QUERY_BACKOFF_MS = 100
 FETCH_BATCH = 2000
 
 
@@ -64,6 +65,14 @@ def _streamable(sql: str) -> bool:
     return _STREAMABLE.match(sql) is not None
 
 
+def retry_policy(key: str, conf: Mapping[str, Any]) -> RetryPolicy:
+    """``retries`` (2) and ``backoff_ms`` (100) of a connection lost or not
+    made: the keys and meanings of every connector (envoxy.utils.retry)."""
+    return RetryPolicy.from_conf(
+        f"psql_servers.{key}", conf, QUERY_RETRIES, QUERY_BACKOFF_MS
+    )
+
+
 class _Server:
     """One ``psql_servers`` entry: its settings and its engine's pool (the same
     pool ORM sessions use: envoxy.postgresql.engines)."""
@@ -73,6 +82,7 @@ class _Server:
         self.conf = dict(conf)
         try:
             self.max_rows = int(conf.get("max_rows", DEFAULT_MAX_ROWS))
+            self.retry = retry_policy(key, conf)
             self.engine = engines.engine(key, conf)
         except (TypeError, ValueError) as exc:  # ConfigError included
             raise DatabaseException(f"psql_servers.{key}: {exc}") from None
@@ -198,12 +208,10 @@ class Client(Singleton):
                 server.release(lease, discard=broken)
 
         try:
-            return retry(
-                attempt, QUERY_RETRIES, retry_on=_Unreachable, where=server.key
-            )
+            return server.retry.run(attempt, retry_on=_Unreachable, where=server.key)
         except _Unreachable as exc:
             raise DatabaseException(
-                f"PostgreSQL server {server.key!r} failed {QUERY_RETRIES + 1} "
+                f"PostgreSQL server {server.key!r} failed {server.retry.retries + 1} "
                 f"times: {str(exc.cause).strip()}"
             ) from exc
 
@@ -294,8 +302,8 @@ class Client(Singleton):
         if getattr(self._local, "transaction", None) is not None:
             raise DatabaseException("Nested transactions are not supported")
         # opening a connection is safe to retry; the transaction itself is not
-        lease = retry(
-            server.acquire, QUERY_RETRIES, retry_on=_Unreachable, where=server.key
+        lease = server.retry.run(
+            server.acquire, retry_on=_Unreachable, where=server.key
         )
         conn = lease.dbapi_connection
         broken = False

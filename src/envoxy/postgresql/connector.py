@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import text
+
 from envoxy.connectors import Connector
+from envoxy.db.orm import session as orm_session
+from envoxy.postgresql import engines
+from envoxy.postgresql.client import retry_policy
+from envoxy.utils.config import Config
 
 
 class PostgresConnector(Connector):
@@ -15,29 +21,19 @@ class PostgresConnector(Connector):
     def parse(
         self, key: str, conf: Mapping[str, Any], config: Mapping[str, Any]
     ) -> None:
-        from envoxy.postgresql.engines import engine_options
-
-        engine_options(key, conf)
+        engines.engine_options(key, conf)
+        retry_policy(key, conf)
 
     def check(self, key: str, timeout: float) -> dict[str, Any]:
-        from sqlalchemy import text
-
-        from envoxy.postgresql.engines import engine
-        from envoxy.utils.config import Config
-
         conf = (Config.get(self.name) or {})[key]
-        with engine(key, conf).connect() as connection:
+        with engines.engine(key, conf).connect() as connection:
             return {"ok": connection.execute(text("SELECT 1")).scalar() == 1}
 
-    def close(self) -> None:
-        from envoxy.db.orm.session import dispose_all
-
-        dispose_all()  # the managers, then every engine's idle connections
+    def close(self, deadline: float) -> None:
+        orm_session.dispose_all()  # the managers, then every engine's idle connections
 
     def after_fork(self) -> None:
-        from envoxy.postgresql.engines import forget_after_fork
-
-        forget_after_fork()
+        engines.forget_after_fork()
 
 
 CONNECTOR = PostgresConnector()

@@ -24,7 +24,6 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-import envoxy.postgresql.connector  # noqa: F401  (its after-fork reset is ours)
 from envoxy.constants import MAX_CONN, TIMEOUT_CONN
 from envoxy.db.helpers import with_default_driver
 from envoxy.exceptions import ConfigError

@@ -17,7 +17,6 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-import envoxy.redis.connector  # noqa: F401  (its close runs at shutdown)
 from envoxy.constants import (
     REDIS_DEFAULT_DB,
     REDIS_DEFAULT_HOST,
@@ -26,12 +25,14 @@ from envoxy.constants import (
 )
 from envoxy.exceptions import DatabaseException
 from envoxy.utils.encoders import envoxy_json_dumps
+from envoxy.utils.retry import MAX_BACKOFF_S, RetryPolicy
 from envoxy.utils.singleton import Singleton
 
 __all__ = ["Client", "RedisUnavailable", "connect", "server_settings"]
 
 SOCKET_TIMEOUT = 5.0
 RETRIES = 2
+BACKOFF_MS = 50
 
 
 class RedisUnavailable(DatabaseException):
@@ -67,7 +68,7 @@ def pool_options(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
     naming the key for a bad value; envoxyd checks each entry at boot)."""
     settings = server_settings(key, conf)
     try:
-        return {
+        options = {
             "host": settings["host"],
             "port": settings["port"],
             "db": settings["db"],
@@ -81,6 +82,16 @@ def pool_options(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
         }
     except (TypeError, ValueError) as exc:
         raise DatabaseException(f"redis_servers.{key}: {exc}") from None
+    _retry(key, conf)  # its keys are checked with the others
+    return options
+
+
+def _retry(key: str, conf: Mapping[str, Any]) -> Retry:
+    """redis-py's own retry, on the keys and meanings of every connector
+    (``retries``, ``backoff_ms``: envoxy.utils.retry)."""
+    policy = RetryPolicy.from_conf(f"redis_servers.{key}", conf, RETRIES, BACKOFF_MS)
+    backoff = ExponentialBackoff(cap=MAX_BACKOFF_S, base=policy.backoff_s)
+    return Retry(backoff, policy.retries)
 
 
 def connect(key: str, conf: Mapping[str, Any]) -> tuple[redis.Redis, dict[str, Any]]:
@@ -89,7 +100,7 @@ def connect(key: str, conf: Mapping[str, Any]) -> tuple[redis.Redis, dict[str, A
     pool = redis.ConnectionPool(**pool_options(key, conf))
     client = redis.Redis(
         connection_pool=pool,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
+        retry=_retry(key, conf),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )
     return client, settings

@@ -6,7 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import redis
+
 from envoxy.connectors import Connector
+from envoxy.redis.client import Client, pool_options
+from envoxy.utils.config import Config
+
+
+def ping(options: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """PING one server with a connection of its own (readiness)."""
+    options = dict(options, socket_timeout=timeout, socket_connect_timeout=timeout)
+    options.pop("health_check_interval", None)
+    options.pop("max_connections", None)
+    client = redis.Redis(**options)
+    try:
+        return {"ok": bool(client.ping())}
+    finally:
+        client.close()
 
 
 class RedisConnector(Connector):
@@ -15,29 +31,12 @@ class RedisConnector(Connector):
     def parse(
         self, key: str, conf: Mapping[str, Any], config: Mapping[str, Any]
     ) -> None:
-        from envoxy.redis.client import pool_options
-
         pool_options(key, conf)
 
     def check(self, key: str, timeout: float) -> dict[str, Any]:
-        import redis
+        return ping(pool_options(key, (Config.get(self.name) or {})[key]), timeout)
 
-        from envoxy.redis.client import pool_options
-        from envoxy.utils.config import Config
-
-        options = pool_options(key, (Config.get(self.name) or {})[key])
-        options.update(socket_timeout=timeout, socket_connect_timeout=timeout)
-        options.pop("health_check_interval")
-        options.pop("max_connections")
-        client = redis.Redis(**options)
-        try:
-            return {"ok": bool(client.ping())}
-        finally:
-            client.close()
-
-    def close(self) -> None:
-        from envoxy.redis.client import Client
-
+    def close(self, deadline: float) -> None:
         client = Client.existing()
         if client is not None:
             client.close()

@@ -23,7 +23,11 @@ LOG_FORMATS = ("auto", "json", "pretty", "text")
 
 #: every ``*_servers`` section: the connectors' (envoxy.connectors), and the
 #: ones upstream templates carry that no connector reads yet
-_SERVER_SECTIONS = (*CONNECTOR_SECTIONS, "mongodb_servers", "clickhouse_servers")
+_SERVER_SECTIONS = (
+    *(name for name in CONNECTOR_SECTIONS if name.endswith("_servers")),
+    "mongodb_servers",
+    "clickhouse_servers",
+)
 
 
 class _Invalid(Exception):
@@ -139,7 +143,11 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
 
 #: Top-level keys envoxy reads (and so the roots ``ENVOXY_*`` variables may set,
 #: ``ENVOXY_AUTH__JWT__SECRET`` included with no ``auth`` key in the file).
-KNOWN_KEYS = frozenset(_CHECKS) | {"debug", "enable_cors", "$log"}
+KNOWN_KEYS = (
+    frozenset(_CHECKS)
+    | frozenset(CONNECTOR_SECTIONS)
+    | {"debug", "enable_cors", "$log"}
+)
 
 
 def validate(data: Mapping[str, Any], source: str = "config") -> None:

@@ -33,6 +33,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from werkzeug.exceptions import HTTPException
+
+from envoxy.auth.backends import AUTH_MARK, require_backend
 from envoxy.exceptions import ValidationException
 from envoxy.utils.logs import Log
 from envoxy.views.containers import status_number
@@ -132,9 +135,6 @@ def bind(view: Any, endpoint: str) -> dict[str, Target]:
     """``{"GET": Target, ...}`` for the request methods ``view`` defines
     (``HEAD`` -> ``get``); ``ConfigError`` at boot for an ``@auth_required``
     method without an auth backend."""
-    from envoxy.auth.backends import require_backend
-    from envoxy.auth.decorators import AUTH_MARK
-
     targets: dict[str, Target] = {}
     for name in METHOD_NAMES:
         method = getattr(view, name, None)
@@ -184,8 +184,6 @@ def _status(value: Any, default: int) -> int:
 
 def failure(exc: BaseException, where: str = "") -> Failure:
     """The meaning of an exception raised by a view (or reading its request)."""
-    from werkzeug.exceptions import HTTPException
-
     ref = str(uuid.uuid4())
     if isinstance(exc, ValidationException):
         status = _status(exc.status, 412)

@@ -18,7 +18,6 @@ from typing import Any
 
 import zmq
 
-import envoxy.zeromq.connector  # noqa: F401  (its after-fork reset is ours)
 from envoxy.constants import Performative
 from envoxy.utils.logs import Log
 from envoxy.utils.retry import retry

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from envoxy.connectors import Connector
+from envoxy.zeromq.client import forget_after_fork
+from envoxy.zeromq.dispatcher import Dispatcher
+from envoxy.zeromq.settings import parse_server, parse_workers
 
 
 class ZmqClientConnector(Connector):
@@ -17,23 +20,15 @@ class ZmqClientConnector(Connector):
     def parse(
         self, key: str, conf: Mapping[str, Any], config: Mapping[str, Any]
     ) -> None:
-        from envoxy.zeromq.settings import parse_server, parse_workers
-
         parse_server(key, conf, parse_workers(config.get("zmq_workers")))
 
     def start(self, config: Mapping[str, Any], views: list[Any], events: bool) -> None:
-        from envoxy.zeromq.dispatcher import Dispatcher
-
         Dispatcher.initialize()
 
-    def close(self) -> None:
-        from envoxy.zeromq.dispatcher import Dispatcher
-
+    def close(self, deadline: float) -> None:
         Dispatcher.shutdown()
 
     def after_fork(self) -> None:
-        from envoxy.zeromq.client import forget_after_fork
-
         forget_after_fork()
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from envoxy.exceptions import ConfigError
+from envoxy.utils.retry import RetryPolicy
 
 __all__ = ["ServerSettings", "WorkerSettings", "parse_server", "parse_workers"]
 
@@ -113,6 +114,10 @@ def parse_server(
     if not isinstance(cached, Mapping):
         raise ConfigError(f"{where}.cached_routes: expected an object")
     workers = workers or WorkerSettings()
+    # the keys every connector's retries use (envoxy.utils.retry)
+    policy = RetryPolicy.from_conf(
+        where, conf, DEFAULT_RETRIES, DEFAULT_BACKOFF_MS, DEFAULT_DEADLINE_MS
+    )
     return ServerSettings(
         key=key,
         host=str(host),
@@ -120,15 +125,9 @@ def parse_server(
         timeout_ms=_positive_int(
             where, "timeout_ms", conf.get("timeout_ms", DEFAULT_TIMEOUT_MS)
         ),
-        retries=_positive_int(
-            where, "retries", conf.get("retries", DEFAULT_RETRIES), minimum=0
-        ),
-        backoff_ms=_positive_int(
-            where, "backoff_ms", conf.get("backoff_ms", DEFAULT_BACKOFF_MS), minimum=0
-        ),
-        deadline_ms=_positive_int(
-            where, "deadline_ms", conf.get("deadline_ms", DEFAULT_DEADLINE_MS)
-        ),
+        retries=policy.retries,
+        backoff_ms=policy.backoff_ms,
+        deadline_ms=policy.deadline_ms or DEFAULT_DEADLINE_MS,
         pool_size=_positive_int(
             where, "pool_size", conf.get("pool_size", workers.sockets_per_server)
         ),

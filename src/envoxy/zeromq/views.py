@@ -16,7 +16,7 @@ from envoxy.exceptions import ConfigError
 from envoxy.zeromq.routes import ZmqRoutes
 from envoxy.zeromq.settings import SERVER_MAX_MESSAGE_BYTES, SERVER_QUEUE_PER_PEER
 
-__all__ = ["plan_zmq_server", "serve_zmq_views"]
+__all__ = ["plan_zmq_server", "serve_zmq_views", "server_options"]
 
 
 def plan_zmq_server(
@@ -39,6 +39,15 @@ def plan_zmq_server(
             "views use protocols=['zmq'] but zmq_server.bind is not set "
             "(e.g. tcp://0.0.0.0:5555)"
         )
+    return routes, server_options(conf)
+
+
+def server_options(conf: Mapping[str, Any]) -> dict[str, Any]:
+    """``ZapataServer`` options of the ``zmq_server`` section; ``ConfigError``
+    naming the key for a bad value."""
+    bind = conf.get("bind")
+    if bind is not None and not isinstance(bind, str):
+        raise ConfigError(f"zmq_server.bind: expected a string, got {bind!r}")
     try:
         options: dict[str, Any] = {
             "bind": bind,
@@ -55,7 +64,7 @@ def plan_zmq_server(
     for name in ("workers", "max_message_bytes", "queue_per_peer"):
         if options[name] < 1:
             raise ConfigError(f"zmq_server.{name}: must be at least 1")
-    return routes, options
+    return options
 
 
 def serve_zmq_views(views: Iterable[Any], conf: Mapping[str, Any] | None = None) -> Any:

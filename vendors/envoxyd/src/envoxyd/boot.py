@@ -22,11 +22,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from envoxy import connectors
+from envoxy import connectors, hooks
+from envoxy.auth.backends import JwtBackend
+from envoxy.db.orm.listeners import register_envoxy_listeners
 from envoxy.exceptions import ConfigError
+from envoxy.http.app import EnvoxyApp
+from envoxy.http.limits import HttpLimits
+from envoxy.http.routes import HttpRoutes
 from envoxy.utils.config import Config
 from envoxy.utils.uwsgi import api as uwsgi_api
 from envoxy.utils.uwsgi import option
+from envoxy.zeromq.views import plan_zmq_server
+from envoxyd import health, lifecycle
+from envoxyd.master import release_in_worker
 
 __all__ = ["build_application", "load_config", "load_views", "option"]
 
@@ -96,10 +104,6 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
         classes += _load_package(name)
     views = [klass() for klass in classes]
     if check_only:
-        from envoxy.http.limits import HttpLimits
-        from envoxy.http.routes import HttpRoutes
-        from envoxy.zeromq.views import plan_zmq_server
-
         HttpLimits.from_config(config.get("http"))  # every limit is a number
         _check_connectors(config)
         HttpRoutes(views)  # endpoints parse, auth backends exist
@@ -114,8 +118,6 @@ def _check_connectors(config: Mapping[str, Any]) -> None:
     connectors.parse_all(config)
     jwt = (config.get("auth") or {}).get("jwt")
     if jwt:  # checked even when no route uses it yet
-        from envoxy.auth.backends import JwtBackend
-
         JwtBackend(jwt)
 
 
@@ -124,10 +126,6 @@ def build_application() -> Any:
     connectors (MQTT, ZeroMQ, zmqc, the shutdown hook) start in each worker
     after the fork. With ``--lazy-apps`` this runs in each worker instead and
     starts them at once."""
-    from envoxy.http.app import EnvoxyApp
-    from envoxy.http.limits import HttpLimits
-    from envoxyd import health
-
     mode = option("mode")
     config = load_config(option("conf"), mode)
     if mode == "test":
@@ -139,8 +137,6 @@ def build_application() -> Any:
             },
         )
     views = load_views(config)
-    from envoxy.db.orm.listeners import register_envoxy_listeners
-
     register_envoxy_listeners()
     app = EnvoxyApp(
         views,
@@ -151,30 +147,22 @@ def build_application() -> Any:
         lanes=(config.get("http") or {}).get("lanes"),
         limits=HttpLimits.from_config(config.get("http")),
     )
-    # PERF(boot): import what the workers run after fork here, once: a worker
+    # PERF(boot): prepare what the workers run after fork here, once: a worker
     # that is still starting when a SIGTERM drain begins misses it (uWSGI),
     # so the post-fork work must take milliseconds, not imports.
-    from envoxy.zeromq.views import plan_zmq_server
-    from envoxyd import lifecycle  # noqa: F401
-
-    zmq_plan = plan_zmq_server(views, config.get("zmq_server") or {})
-    if zmq_plan is not None:
-        import envoxy.zeromq.server  # noqa: F401  (pyzmq in the master; no context yet)
-    connectors.boot_all(config)  # Celery's app, what the workers import
-    _after_fork(lambda: start_worker(app, views, config, zmq_plan))
+    if not config.get("zmq_server"):  # ZeroMQ views need zmq_server.bind
+        plan_zmq_server(views, {})
+    connectors.boot_all(config, views)  # Celery's app, the Zapata server's plan
+    _after_fork(lambda: start_worker(app, views, config))
     return app
 
 
 def _after_fork(start: Any) -> None:
     """Run ``start`` in every worker once it exists (``shutdown`` armed first)."""
-    from envoxyd import lifecycle
-
     uwsgi = uwsgi_api()
     if uwsgi is None:
         start()  # a plain WSGI server: this process is the worker
         return
-    from envoxyd.master import release_in_worker
-
     if uwsgi.worker_id() > 0:  # --lazy-apps (envoxyd's default): in the worker
         release_in_worker()
         lifecycle.arm()
@@ -196,26 +184,13 @@ def _after_fork(start: Any) -> None:
     uwsgi.post_fork_hook = hook
 
 
-def start_worker(
-    app: Any, views: list[Any], config: Mapping[str, Any], zmq_plan: Any
-) -> None:
+def start_worker(app: Any, views: list[Any], config: Mapping[str, Any]) -> None:
     """Connectors of one worker (envoxy.connectors, each the same way), then
-    the service's ``@on_startup`` hooks; MQTT and ZeroMQ views (``zmq_plan``,
-    from ``plan_zmq_server``) and ``@every`` jobs only in the events worker:
-    every worker would otherwise get each message and run each job, and only
-    one can bind."""
-    from envoxy import hooks
-    from envoxyd import lifecycle
-
+    the service's ``@on_startup`` hooks. The events worker also runs the MQTT
+    and ZeroMQ views and the ``@every`` jobs: every worker would otherwise get
+    each message and run each job, and only one can bind."""
     events = lifecycle.runs_events(config)
     connectors.start_all(config, views, events)
-    server = None
-    if events and zmq_plan is not None:
-        from envoxy.zeromq.server import ZapataServer
-
-        routes, options = zmq_plan
-        server = ZapataServer(reply=routes.reply, **options).start()
     hooks.run_startup()  # the service's @on_startup, connectors up
-    if events:
-        hooks.start_periodic()  # @every: once per daemon, in the events worker
-    lifecycle.started(app, server)
+    hooks.start_periodic(events)  # @every: once per daemon, in the events worker
+    lifecycle.started(app)

@@ -29,6 +29,8 @@ from envoxy.connectors import Connector
 from envoxy.hooks import startup_status
 from envoxy.utils.config import Config
 from envoxy.views.containers import Response
+from envoxyd import lifecycle
+from envoxyd.master import is_draining
 
 __all__ = ["liveness", "readiness", "run_checks"]
 
@@ -96,9 +98,6 @@ def run_checks(
 
 
 def readiness(request: Any, **_: Any) -> Response:
-    from envoxyd import lifecycle
-    from envoxyd.master import is_draining
-
     if is_draining():  # SIGTERM: load balancers should send work elsewhere
         return Response({"status": "draining", "checks": {}}, status=503)
 

@@ -1,8 +1,9 @@
 """Shutdown: when uWSGI stops a worker (SIGTERM/SIGINT drain), finish its
-``@every`` runs and ZeroMQ requests in flight, run the service's
-``@on_shutdown`` hooks, then close every connector this process opened
-(envoxy.connectors: MQTT flushed and disconnected, zmqc's sockets, the
-database pools), within ``envoxyd.drain_seconds`` (default 20). The events
+``@every`` runs, run the service's ``@on_shutdown`` hooks, then close every
+connector this process opened, newest first (envoxy.connectors: the Zapata
+server finishing its requests in flight, MQTT flushed and disconnected,
+zmqc's sockets, the database pools), all within ``envoxyd.drain_seconds``
+(default 20). The events
 worker also publishes its connectors' status for the others' readiness."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from envoxy import connectors
+from envoxy import connectors, hooks
 from envoxy.utils.config import Config
 from envoxy.utils.logs import Log
 from envoxy.utils.uwsgi import api as uwsgi_api
@@ -25,10 +26,9 @@ __all__ = [
     "shutdown",
     "started",
     "uwsgi_api",
-    "zmq_server",
 ]
 
-_state: dict[str, Any] = {"app": None, "zmq": None, "done": False}
+_state: dict[str, Any] = {"app": None, "done": False}
 
 
 def arm() -> None:
@@ -41,14 +41,13 @@ def arm() -> None:
 _lock = threading.Lock()
 
 
-def started(app: Any, server: Any) -> None:
-    """Remember what to stop (``arm`` registered ``shutdown``); under uWSGI
-    the events worker starts publishing its status."""
+def started(app: Any) -> None:
+    """Remember the app (``arm`` registered ``shutdown``); under uWSGI the
+    events worker starts publishing its status."""
     if _state["done"]:  # the drain began while this worker was starting
-        if server is not None:
-            server.stop(timeout=0)
+        connectors.close_all(time.monotonic())
         return
-    _state.update(app=app, zmq=server)
+    _state.update(app=app)
     if uwsgi_api() is not None and owns_events() and expects_events():
         threading.Thread(
             target=_publish_status, name="envoxyd-events-status", daemon=True
@@ -62,15 +61,12 @@ STATUS_EXPIRES_S = 5
 
 
 def events_status() -> dict[str, Any]:
-    """This (events) worker's connectors (MQTT) and Zapata server state."""
-    status: dict[str, Any] = {}
+    """This (events) worker's connectors: MQTT, the Zapata server."""
     jobs = connectors.check_entries(Config.load(), events_only=True)
-    for name, (found, key) in jobs.items():
-        status[name] = connectors.run_check(found, key, STATUS_EVERY_S)
-    server = _state["zmq"]
-    if server is not None:
-        status["zmq_server"] = {"ok": server.running, "address": server.address}
-    return status
+    return {
+        name: connectors.run_check(found, key, STATUS_EVERY_S)
+        for name, (found, key) in jobs.items()
+    }
 
 
 def _publish_status() -> None:
@@ -117,12 +113,7 @@ def owns_events() -> bool:
 
 def expects_events() -> bool:
     """Whether this daemon has an events worker to hear from."""
-    zmq_server = Config.get("zmq_server") or {}
-    return bool(Config.get("mqtt_servers") or zmq_server.get("bind"))
-
-
-def zmq_server() -> Any:
-    return _state["zmq"]
+    return bool(connectors.check_entries(Config.load(), events_only=True))
 
 
 def drain_budget(config: Any = None) -> float:
@@ -158,8 +149,6 @@ def shutdown() -> None:
         if _state["done"]:
             return
         _state["done"] = True
-    from envoxy import hooks
-
     try:
         budget = drain_budget()
     except ValueError:  # checked at boot; a config changed since must not block
@@ -170,9 +159,6 @@ def shutdown() -> None:
         return max(0.0, deadline - time.monotonic())
 
     _step("@every jobs", lambda: hooks.stop_periodic(remaining()))
-    server = _state["zmq"]
-    if server is not None:
-        _step("zmq server", lambda: server.stop(timeout=remaining()))
     _step("@on_shutdown hooks", lambda: hooks.run_shutdown(remaining()))
-    connectors.close_all()
+    connectors.close_all(deadline)  # the Zapata server first, its requests done
     Log.info("envoxyd: worker stopped cleanly")
