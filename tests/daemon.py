@@ -156,6 +156,8 @@ class Daemon:
             except OSError:
                 pass
             time.sleep(0.1)
+        self.process.kill()  # never leave a daemon behind a failed test
+        self.process.wait(10)
         raise AssertionError(f"envoxyd did not answer: {self.log.read_text()}")
 
     @property

@@ -125,6 +125,11 @@ def _env_overrides(
     return overrides
 
 
+def _after_fork_in_child() -> None:
+    # a thread of the parent may have held the lock mid-parse at the fork
+    Config._lock = threading.Lock()
+
+
 class Config:
     """Upstream's static API (``Config.get(node)``...) over a once-parsed config."""
 
@@ -135,10 +140,10 @@ class Config:
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
-    def set_file_path(cls, path: str | os.PathLike[str] | None) -> None:
+    def set_file_path(cls, file_path: str | os.PathLike[str] | None) -> None:
         """Use this envoxy.json (read on next access)."""
         with cls._lock:
-            cls.file_path = os.fspath(path) if path is not None else None
+            cls.file_path = os.fspath(file_path) if file_path is not None else None
             cls._data = None
 
     @classmethod
@@ -204,8 +209,14 @@ class Config:
 
     @classmethod
     def get_credentials(cls) -> Any:
-        """The ``credentials`` section (the auth exchange belongs to envoxyd)."""
-        return cls.get("credentials")
+        """What the credential exchange issued in this process (envoxyd runs
+        it at boot), else the ``credentials`` section as written."""
+        # PERF(import): the exchange module loads urllib3 (~15 ms); only this
+        # call needs it
+        from envoxy.auth.credentials import issued
+
+        found = issued()
+        return found if found is not None else cls.get("credentials")
 
     @classmethod
     def plugins(cls) -> dict[str, Any]:
@@ -224,3 +235,6 @@ def _apply_logging(data: Mapping[str, Any]) -> None:
     logs.configure(
         level=log_conf.get("level"), fmt=log_conf.get("format"), exec_name=exec_name
     )
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

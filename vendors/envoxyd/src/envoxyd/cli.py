@@ -60,8 +60,13 @@ DEFAULTS: tuple[tuple[str, str | None], ...] = (
 #: (logrotate, ``systemctl reload``, ``envoxyd --reload PIDFILE``): a chain
 #: reload, one worker after the other (uWSGI's binary reload, its default,
 #: cannot re-exec pyuwsgi inside a virtualenv: every connection was refused).
-DRAIN_HOOKS = (
+DRAIN_HOOKS: tuple[tuple[str, str | None], ...] = (
     ("--shared-import", "envoxyd.master"),
+    # the master runs Python threads (the SIGTERM drain, systemd's watchdog):
+    # without CPython's own before/after-fork steps a worker forked while one
+    # of them held the GIL hangs before loading the app (uWSGI issue 2387),
+    # and os.register_at_fork handlers never run in workers
+    ("--py-call-uwsgi-fork-hooks", None),
     ("--hook-master-start", "unix_signal:15 gracefully_kill_them_all"),
     ("--hook-master-start", "unix_signal:2 gracefully_kill_them_all"),
     ("--hook-master-start", "unix_signal:1 uwsgi_chain_reload"),
@@ -115,7 +120,7 @@ def build_arguments(
         else:
             arguments += [flag, value]
     for flag, value in DRAIN_HOOKS:
-        arguments += [flag, value]
+        arguments += [flag] if value is None else [flag, value]
     if drain_seconds is not None:
         arguments += ["--set", f"envoxyd-drain-seconds={drain_seconds:g}"]
     return arguments

@@ -16,6 +16,9 @@ own handler never sees it) and the stop goes in steps:
 3. uWSGI's graceful stop (the SIGINT hook): workers finish, run their
    shutdown (envoxyd.lifecycle), the master exits 0.
 
+Under systemd the master also says ``READY=1``, pings the watchdog and says
+``STOPPING=1`` at the SIGTERM (envoxyd.supervision).
+
 A second SIGTERM during the drain skips to step 3. (Shutting the router's
 listening socket instead would refuse new clients at once, but the router
 then spins on it at a full core: measured, so not done.)
@@ -35,6 +38,7 @@ import time
 from typing import Any
 
 from envoxy.utils.uwsgi import option
+from envoxyd import supervision
 
 __all__ = ["DRAINING_KEY", "PRELOAD", "install", "is_draining"]
 
@@ -117,6 +121,7 @@ def _drain(uwsgi: Any) -> None:
 
 def _take_sigterm(uwsgi: Any) -> None:
     signal.sigwait({signal.SIGTERM})
+    supervision.stopping()  # systemd: STOPPING=1, no more watchdog pings
     drain = threading.Thread(target=_drain, args=(uwsgi,), daemon=True)
     drain.start()
     again = threading.Thread(
@@ -155,6 +160,7 @@ def install() -> bool:
     threading.Thread(
         target=_take_sigterm, args=(uwsgi,), name="envoxyd-sigterm", daemon=True
     ).start()
+    supervision.start()  # READY=1 and the watchdog, under systemd
     return True
 
 
