@@ -11,10 +11,48 @@ from importlib.metadata import version as _version
 
 from envoxy import cache
 from envoxy._speedups import extension_status
+from envoxy.auth.backends import AuthBackendMixin
+from envoxy.auth.backends import authenticate_container as authenticate
+from envoxy.cache import Cache, RedisCache
 from envoxy.celery.client import Client as celeryc
-from envoxy.constants import Performative
+from envoxy.constants import (
+    CACHE_DEFAULT_TTL,
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_OFFSET_LIMIT,
+    DELETE,
+    EMAIL_REGEX,
+    GET,
+    HASH_CHARSET,
+    HASH_LENGTH,
+    HASH_REGEX,
+    MAX_CONN,
+    MIN_CONN,
+    PATCH,
+    PHONE_REGEX,
+    POST,
+    PUT,
+    REDIS_BACKEND,
+    REDIS_DEFAULT_DB,
+    REDIS_DEFAULT_HOST,
+    REDIS_DEFAULT_PORT,
+    REDIS_DEFAULT_TTL,
+    SERVER_NAME,
+    TIMEOUT_CONN,
+    TOKEN_CHARSET,
+    TOKEN_LENGHT,
+    TOKEN_REGEX,
+    URI_REGEX,
+    URL_REGEX,
+    ZEROMQ_CONTEXT,
+    ZEROMQ_MAX_WORKERS,
+    ZEROMQ_MAX_WORKERS_PER_THREAD,
+    ZEROMQ_POLLER_RETRIES,
+    ZEROMQ_POLLIN_TIMEOUT,
+    ZEROMQ_RETRY_TIMEOUT,
+    Performative,
+)
 from envoxy.couchdb.dispatcher import CouchDBDispatcher as couchdbc
-from envoxy.decorators import auth_required, log_event, on
+from envoxy.decorators import auth_anonymous_allowed, auth_required, log_event, on
 from envoxy.exceptions import (
     ConfigError,
     DatabaseException,
@@ -28,6 +66,7 @@ from envoxy.redis.dispatcher import RedisDBDispatcher as redisc
 from envoxy.utils.config import Config
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import Log, log
+from envoxy.utils.watchdog import Watchdog
 from envoxy.views.containers import Response
 from envoxy.views.views import View
 from envoxy.zeromq.dispatcher import Dispatcher as zmqc
@@ -37,17 +76,66 @@ try:
 except _PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "unknown"
 
+
+def alembic_config_path() -> str:
+    """Absolute path of the packaged ``alembic.ini`` (upstream's top-level
+    helper; envoxy.tools.alembic loads Alembic only when migrating)."""
+    from envoxy.tools.alembic import alembic_config_path as packaged
+
+    return packaged()
+
+
 __all__ = [
+    "CACHE_DEFAULT_TTL",
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_OFFSET_LIMIT",
+    "DELETE",
+    "EMAIL_REGEX",
+    "GET",
+    "HASH_CHARSET",
+    "HASH_LENGTH",
+    "HASH_REGEX",
+    "MAX_CONN",
+    "MIN_CONN",
+    "PATCH",
+    "PHONE_REGEX",
+    "POST",
+    "PUT",
+    "REDIS_BACKEND",
+    "REDIS_DEFAULT_DB",
+    "REDIS_DEFAULT_HOST",
+    "REDIS_DEFAULT_PORT",
+    "REDIS_DEFAULT_TTL",
+    "SERVER_NAME",
+    "TIMEOUT_CONN",
+    "TOKEN_CHARSET",
+    "TOKEN_LENGHT",
+    "TOKEN_REGEX",
+    "URI_REGEX",
+    "URL_REGEX",
+    "ZEROMQ_CONTEXT",
+    "ZEROMQ_MAX_WORKERS",
+    "ZEROMQ_MAX_WORKERS_PER_THREAD",
+    "ZEROMQ_POLLER_RETRIES",
+    "ZEROMQ_POLLIN_TIMEOUT",
+    "ZEROMQ_RETRY_TIMEOUT",
+    "AuthBackendMixin",
+    "Cache",
     "Config",
     "ConfigError",
     "DatabaseException",
     "EnvoxyException",
     "Log",
     "Performative",
+    "RedisCache",
     "Response",
     "ValidationException",
     "View",
+    "Watchdog",
+    "alembic_config_path",
+    "auth_anonymous_allowed",
     "auth_required",
+    "authenticate",
     "cache",
     "celeryc",
     "couchdbc",

@@ -99,29 +99,36 @@ Reply = dict[str, Any] | None
 
 # -- core ----------------------------------------------------------------------
 def assertz(
-    expr: Any,
-    msg: Any,
-    code: Any = INVALID_TYPE_ERROR_CODE,
-    status: Any = DEFAULT_STATUS_CODE,
+    _expression: Any,
+    _error_message: Any,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
 ) -> None:
-    """Raise ``ValidationException(msg, code=code, status=status)`` unless ``expr``."""
-    if not expr:
-        raise ValidationException(msg, code=code, status=status)
+    """Raise ``ValidationException(_error_message, code=_error_code,
+    status=_status_code)`` unless ``_expression`` (upstream's parameter names,
+    so keyword callers work)."""
+    if not _expression:
+        raise ValidationException(_error_message, code=_error_code, status=_status_code)
 
 
 def assertz_reply(
-    expr: Any,
-    msg: Any,
-    code: Any = INVALID_TYPE_ERROR_CODE,
-    status: Any = DEFAULT_STATUS_CODE,
+    _expression: Any,
+    _error_message: Any,
+    _error_code: Any = INVALID_TYPE_ERROR_CODE,
+    _status_code: Any = DEFAULT_STATUS_CODE,
     check: str = "assertz",
 ) -> Reply:
-    """``None`` when ``expr`` holds, else the error reply a handler can return."""
-    if expr:
+    """``None`` when ``_expression`` holds, else the error reply a handler can
+    return."""
+    if _expression:
         return None
     return {
-        "status": status,
-        "payload": {"text": msg, "code": code, "assertion_failed": f"{check} failed"},
+        "status": _status_code,
+        "payload": {
+            "text": _error_message,
+            "code": _error_code,
+            "assertion_failed": f"{check} failed",
+        },
     }
 
 
@@ -372,8 +379,8 @@ def _pattern(regex: str) -> re.Pattern[str]:
 
 
 def assertz_regex(
-    regex: str,
-    msg: Any,
+    regex_expr: str,
+    _error_msg: Any,
     _element: Any,
     key: Any = None,
     _error_code: Any = INVALID_TYPE_ERROR_CODE,
@@ -381,12 +388,12 @@ def assertz_regex(
     reply: bool = False,
     check: str = "assertz_regex",
 ) -> Reply:
-    """The whole string matches ``regex``."""
+    """The whole string matches ``regex_expr``."""
     if _element is None:
         return None
     value = _pick(_element, key)
-    ok = isinstance(value, str) and _pattern(regex).fullmatch(value) is not None
-    return assertz_call(ok, msg, _error_code, _status_code, reply, check)
+    ok = isinstance(value, str) and _pattern(regex_expr).fullmatch(value) is not None
+    return assertz_call(ok, _error_msg, _error_code, _status_code, reply, check)
 
 
 def _regex_check(name: str, regex: str, msg: str) -> Check:
@@ -406,19 +413,19 @@ assertz_phone = _regex_check("assertz_phone", PHONE_REGEX, "Invalid phone")
 
 # -- relations and permissions ---------------------------------------------------
 def assertz_intersects(
-    _x: Any,
-    _y: Any,
+    x: Any,
+    y: Any,
     _error_code: Any = INVALID_TYPE_ERROR_CODE,
     _status_code: Any = DEFAULT_STATUS_CODE,
     reply: bool = False,
 ) -> Reply:
     try:
-        ok = bool(set(_x) & set(_y))
+        ok = bool(set(x) & set(y))
     except TypeError:
         ok = False
     return assertz_call(
         ok,
-        f"No intersection between {_x} and {_y}",
+        f"No intersection between {x} and {y}",
         _error_code,
         _status_code,
         reply,
@@ -450,8 +457,8 @@ def assertz_valid_values(
 
 # -- *_reply variants (positional, as upstream) -----------------------------------
 def _reply_variant(check: Any) -> Any:
-    def variant(_element: Any, key: Any, code: Any, status: Any) -> Reply:
-        return check(_element, key, code, status, True)
+    def variant(_element: Any, key: Any, _error_code: Any, _status_code: Any) -> Reply:
+        return check(_element, key, _error_code, _status_code, True)
 
     variant.__name__ = variant.__qualname__ = f"{check.__name__}_reply"
     variant.__doc__ = (
@@ -479,9 +486,16 @@ assertz_uri_reply = _reply_variant(assertz_uri)
 assertz_email_reply = _reply_variant(assertz_email)
 assertz_location_reply = _reply_variant(assertz_location)
 assertz_phone_reply = _reply_variant(assertz_phone)
-assertz_intersects_reply = _reply_variant(assertz_intersects)
 assertz_valid_values_reply = _reply_variant(assertz_valid_values)
 
 
-def assertz_unauthorized_reply(_expr: Any, _msg: Any, code: Any) -> Reply:
-    return assertz_unauthorized(_expr, _msg, code, True)
+def assertz_intersects_reply(
+    x: Any, y: Any, _error_code: Any, _status_code: Any
+) -> Reply:
+    """``assertz_intersects(..., reply=True)``: a reply dict or ``None``."""
+    return assertz_intersects(x, y, _error_code, _status_code, True)
+
+
+def assertz_unauthorized_reply(_expr: Any, _msg: Any, _error_code: Any) -> Reply:
+    """``assertz_unauthorized(..., reply=True)``: a reply dict or ``None``."""
+    return assertz_unauthorized(_expr, _msg, _error_code, True)

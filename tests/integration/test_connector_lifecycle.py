@@ -279,3 +279,45 @@ def test_a_jwt_secret_from_the_environment_alone_authenticates(tmp_path: Path) -
         assert daemon.get("/v3/admin")[0] == 401
     finally:
         assert daemon.stop() == 0
+
+
+def test_a_black_holed_pooled_connection_is_a_query_timeout(
+    postgres_service: Service,
+) -> None:
+    """The one pool checks a connection before reuse (pre-ping): against a
+    server that went silent that check is bounded by socket_timeout and
+    raises QueryTimeout; the next call opens a new connection, bounded by
+    the connect timeout, and the pool recovers once the server answers."""
+    from envoxy.postgresql.bounds import QueryTimeout
+    from tests.faults import TcpProxy
+
+    with TcpProxy(postgres_service.host, postgres_service.port) as proxy:
+        conf = _pg(
+            proxy.address,
+            statement_timeout=1000,
+            socket_timeout=1,
+            timeout=1,
+            retries=0,
+        )
+        Config.configure(environ={}, cli={"psql_servers": {"hole": conf}})
+        PgClient.reset_instance()
+        try:
+            assert pgsqlc.query("hole", "select 1 as one") == [{"one": 1}]
+            proxy.blackhole()
+            with pytest.raises(QueryTimeout, match="did not answer within 1 s"):
+                pgsqlc.query("hole", "select 1 as one")
+            with pytest.raises(DatabaseException):
+                pgsqlc.query("hole", "select 1 as one")  # a new connect, bounded
+            proxy.restore()
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    assert pgsqlc.query("hole", "select 2 as two") == [{"two": 2}]
+                    break
+                except DatabaseException:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.2)
+        finally:
+            PgClient.reset_instance()
+            orm_session.dispose_all()
+            Config.reset()

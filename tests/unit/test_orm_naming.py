@@ -218,3 +218,56 @@ def test_namespace_prefix_reaches_tables_and_constraints() -> None:
     assert result.stdout.strip() == (
         "aux_my_svc_products ['aux_my_svc_pk_products', 'aux_my_svc_uq_products_sku']"
     )
+
+
+def test_explicitly_named_constraints_get_the_prefix(base: Any) -> None:
+    """14.7: upstream prefixed an explicit name (``idx_products_sku`` ->
+    ``aux_idx_products_sku``); a model and upstream-generated migrations must
+    agree. A name already carrying the prefix is kept."""
+
+    class Product(base):
+        sku = Column(String(40), nullable=False)
+        code = Column(String(40), nullable=False)
+        __table_args__ = (
+            Index("idx_products_sku", "sku"),
+            Index("aux_idx_products_code", "code"),
+            UniqueConstraint("code", name="uq_products_code"),
+            CheckConstraint("length(sku) > 0", name="ck_sku_not_empty"),
+        )
+
+    insp = catalog(base)
+    assert {i["name"] for i in insp.get_indexes("aux_products")} == {
+        "aux_idx_products_sku",
+        "aux_idx_products_code",
+    }
+    assert {u["name"] for u in insp.get_unique_constraints("aux_products")} == {
+        "aux_uq_products_code"
+    }
+    assert {c["name"] for c in insp.get_check_constraints("aux_products")} == {
+        "aux_ck_sku_not_empty"
+    }
+
+
+def test_a_plain_base_with_its_own_primary_key_keeps_it() -> None:
+    """14.7: EnvoxyMixin mixed into a plain declarative base with a key of the
+    model's own made a composite (id, key) primary key; the model's key is the
+    key, and the mixin's id a unique, non-null column."""
+    from envoxy.db.orm import EnvoxyMixin
+
+    plain = declarative_base()
+
+    class Legacy(EnvoxyMixin, plain):
+        __tablename__ = "legacy"
+        legacy_id = Column(Integer, primary_key=True)
+        name = Column(String(20))
+
+    table = Legacy.__table__
+    assert [c.name for c in table.primary_key.columns] == ["legacy_id"]
+    assert table.c.id.unique and not table.c.id.nullable
+    assert [c.name for c in table.columns][-4:] == ["id", "created", "updated", "href"]
+
+    class Modern(EnvoxyMixin, plain):
+        __tablename__ = "modern"
+        name = Column(String(20))
+
+    assert [c.name for c in Modern.__table__.primary_key.columns] == ["id"]

@@ -22,6 +22,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from envoxy.http.body import BodyError, BodyReader, JsonWithDepthLimit
+from envoxy.http.cors import CorsPolicy
 from envoxy.http.errors import error_response, fit_for_the_wire, plain_error
 from envoxy.http.limits import HttpLimits
 from envoxy.http.routes import HttpRoutes, MethodNotAllowed, NotFound
@@ -89,10 +90,15 @@ class EnvoxyApp:
         extra_routes: dict[str, dict[str, Callable[..., Any]]] | None = None,
         lanes: Mapping[str, int] | None = None,
         limits: HttpLimits | None = None,
+        cors: CorsPolicy | None = None,
+        fallback_routes: dict[str, dict[str, Callable[..., Any]]] | None = None,
     ) -> None:
         """``lanes``: at most that many requests at once per priority lane
         (``{"low": 2}``); a full lane answers 503 with ``Retry-After``.
-        ``limits``: the bounds on request bodies (envoxy.http.limits)."""
+        ``limits``: the bounds on request bodies (envoxy.http.limits).
+        ``cors``: the CORS policy (envoxy.http.cors; ``None``: off).
+        ``fallback_routes``: tried after every view (``default_zmq_backend``)."""
+        self.cors = cors
         self.limits = limits or HttpLimits()
         self.bodies = BodyReader(self.limits)
         self.request_class = type(
@@ -113,6 +119,8 @@ class EnvoxyApp:
             self.routes.add(endpoint, handlers)
         for view in views:
             self.routes.add_view(view)
+        for endpoint, handlers in (fallback_routes or {}).items():
+            self.routes.add(endpoint, handlers)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -121,7 +129,10 @@ class EnvoxyApp:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO") or "/"
         try:
-            response = self._respond(method, path, environ)
+            if self.cors is not None and "HTTP_ORIGIN" in environ:
+                response = self._with_cors(method, path, environ)
+            else:
+                response = self._respond(method, path, environ)
         except Exception as exc:  # the last guard: every request gets an answer
             response = error_response(exc)
         # PERF(http-request): one set lookup for the plain final answers
@@ -131,6 +142,25 @@ class EnvoxyApp:
         Log.access(method, path, response.status_code, elapsed_ms)  # INFO only
         body = response(environ, start_response)
         return [] if method == "HEAD" else body
+
+    def _with_cors(self, method: str, path: str, environ: dict[str, Any]) -> Response:
+        """A request that names its ``Origin``: a preflight is answered here,
+        an ordinary answer gets the origin's headers (envoxy.http.cors)."""
+        policy = self.cors
+        if policy is None:  # only called with a policy
+            return self._respond(method, path, environ)
+        origin = environ["HTTP_ORIGIN"]
+        if not policy.allows(origin):
+            return self._respond(method, path, environ)
+        if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+            return Response(
+                None, status=204, headers=policy.preflight(origin, requested)
+            )
+        response = self._respond(method, path, environ)
+        for name, value in policy.answer(origin):
+            response.headers.add(name, value)
+        return response
 
     def _respond(self, method: str, path: str, environ: dict[str, Any]) -> Response:
         try:

@@ -182,8 +182,15 @@ class Connection:
             self._started = False
         self._connected.clear()
         if client is not None:
+            network = getattr(client, "_thread", None)  # paho clears it at its end
             client.disconnect()
-            client.loop_stop()
+            try:
+                client.loop_stop()
+            except AttributeError:
+                # paho 2.x race: its network thread ended (and set _thread to
+                # None) between loop_stop's check and its join; wait for it
+                if network is not None:
+                    network.join(5)
         self._prune()
         lost = len(self._pending) + len(self._outbox)
         self._pending, self._outbox = collections.deque(), collections.deque()

@@ -26,7 +26,7 @@ class MqttServersConnector(Connector):
         self, key: str, conf: Mapping[str, Any], config: Mapping[str, Any]
     ) -> None:
         parse_workers(config.get("mqtt_workers"))
-        parse_server(key, conf, config.get("credentials") or None)
+        parse_server(key, conf, None)  # issued credentials only change the login
 
     def start(self, config: Mapping[str, Any], views: list[Any], events: bool) -> None:
         if events:

@@ -38,7 +38,7 @@ class MqttConnector(Singleton):
             raise ConfigError("Error to find MQTT Servers config")
         self.pool = BoundedPool(*parse_workers(Config.get("mqtt_workers")))
         self.router = MessageRouter(self.pool)
-        credentials = Config.get("credentials") or None
+        credentials = Config.get_credentials() or None
         self.connections = {
             key: Connection(parse_server(key, value, credentials), self.router)
             for key, value in conf.items()

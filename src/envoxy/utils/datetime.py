@@ -58,10 +58,10 @@ class Now:
         return int(time.time())
 
     @staticmethod
-    def to_datetime(value: str, fmt: str = API_FORMAT) -> _dt.datetime | None:
-        """Parse ``value`` with ``fmt``; ``None`` when it does not match."""
+    def to_datetime(value: str, format_str: str = API_FORMAT) -> _dt.datetime | None:
+        """Parse ``value`` with ``format_str``; ``None`` when it does not match."""
         try:
-            return _dt.datetime.strptime(value, fmt)
+            return _dt.datetime.strptime(value, format_str)
         except (TypeError, ValueError):
             return None
 
@@ -210,7 +210,7 @@ class Format:
         try:
             value = _now_or(dt, assume_tz)
         except (TypeError, ValueError):
-            raise ValueError(f"Could not coerce datetime from: {dt!r}") from None
+            raise ValueError(f"Could not coerce datetime from: {dt}") from None
         return format_api_datetime(value)
 
     @staticmethod
@@ -220,5 +220,5 @@ class Format:
         except (TypeError, ValueError):
             parsed = None
         if parsed is None:
-            raise ValueError(f"Could not parse datetime from: {value!r}")
+            raise ValueError(f"Could not parse datetime from: {value}")
         return parsed

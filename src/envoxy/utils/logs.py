@@ -291,16 +291,16 @@ class Log:
         return bytes([_state.level])
 
     @staticmethod
-    def is_gte_log_level(level: Any) -> bool:
-        """True when messages of ``level`` (bytes or int) are written."""
-        return _state.level >= _level_number(level)
+    def is_gte_log_level(log_level: Any) -> bool:
+        """True when messages of ``log_level`` (bytes or int) are written."""
+        return _state.level >= _level_number(log_level)
 
     @staticmethod
     def is_format_log_pretty() -> bool:
         return _state.pretty
 
     @staticmethod
-    def truncate_text(text: Any, max_lines: int | None) -> Any:
+    def truncate_text(text: Any, max_lines: int | None = None) -> Any:
         """Keep the first and last ``max_lines // 2`` lines around a marker."""
         if not max_lines:
             return text

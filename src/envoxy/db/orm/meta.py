@@ -6,18 +6,27 @@
   inheritance, no new table (upstream created a second one and failed);
 - otherwise ``aux_`` + the plural of the snake_case class name.
 
-String foreign-key targets (``ForeignKey("users.id")``) get the prefix too.
+String foreign-key targets (``ForeignKey("users.id")``) get the prefix too,
+and so do explicitly named indexes and constraints in ``__table_args__``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ForeignKeyConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeMeta
+from sqlalchemy.sql.elements import conv
 
 from envoxy.db.orm.constants import AUX_TABLE_PREFIX
-from envoxy.db.orm.names import prefix_fk_spec
+from envoxy.db.orm.names import prefix_fk_spec, shorten
 from envoxy.db.orm.naming import prefixed, table_name_for
 
 __all__ = ["EnvoxyMeta"]
@@ -83,6 +92,24 @@ def _prefix_element(foreign_key: Any) -> None:
         foreign_key._colspec = prefix_fk_spec(spec, AUX_TABLE_PREFIX)
 
 
+#: ``__table_args__`` items whose explicit name gets the service prefix
+_NAMED = (Index, UniqueConstraint, CheckConstraint, PrimaryKeyConstraint)
+
+
+def _prefix_names(dct: dict[str, Any]) -> None:
+    """An explicitly named index or constraint gets the service prefix, as
+    upstream's (``Index("idx_products_sku", ...)`` -> ``aux_idx_products_sku``),
+    so a model and upstream-generated migrations agree; a name already
+    starting with the prefix is kept. At most 63 characters (``shorten``)."""
+    table_args = dct.get("__table_args__")
+    items = table_args if isinstance(table_args, tuple) else ()
+    for item in items:
+        if isinstance(item, (*_NAMED, ForeignKeyConstraint)):
+            name = item.name
+            if isinstance(name, str) and name and not name.startswith(AUX_TABLE_PREFIX):
+                item.name = conv(shorten(AUX_TABLE_PREFIX + name))
+
+
 def _prefix_foreign_keys(dct: dict[str, Any]) -> None:
     for value in dct.values():
         _prefix_column(value)
@@ -104,4 +131,5 @@ class EnvoxyMeta(DeclarativeMeta):
             if table is not None:
                 cls.__tablename__ = table
             _prefix_foreign_keys(dct)
+            _prefix_names(dct)
         super().__init__(name, bases, dct)

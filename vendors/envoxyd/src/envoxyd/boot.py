@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from envoxy import connectors, hooks
+from envoxy.auth import credentials
 from envoxy.auth.backends import JwtBackend
 from envoxy.db.orm.listeners import register_envoxy_listeners
 from envoxy.exceptions import ConfigError
 from envoxy.http.app import EnvoxyApp
+from envoxy.http.cors import CorsPolicy
 from envoxy.http.limits import HttpLimits
 from envoxy.http.routes import HttpRoutes
+from envoxy.http.zmq_backend import proxy_routes
 from envoxy.utils.config import Config
 from envoxy.utils.uwsgi import api as uwsgi_api
 from envoxy.utils.uwsgi import option
@@ -105,6 +108,8 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
     views = [klass() for klass in classes]
     if check_only:
         HttpLimits.from_config(config.get("http"))  # every limit is a number
+        CorsPolicy.from_config(config.get("enable_cors"))
+        proxy_routes(config)  # default_zmq_backend names a zmq_servers entry
         _check_connectors(config)
         HttpRoutes(views)  # endpoints parse, auth backends exist
         plan_zmq_server(views, config.get("zmq_server") or {})
@@ -114,8 +119,11 @@ def load_views(config: Mapping[str, Any], check_only: bool = False) -> list[Any]
 def _check_connectors(config: Mapping[str, Any]) -> None:
     """Every entry of every connector's section parses, limits and timeouts
     included, here in the preflight (else a bad one would surface after the
-    fork, in a worker's thread); so does ``auth.jwt``."""
+    fork, in a worker's thread); so does ``auth.jwt``, and the credential
+    exchange is tried once when ``credentials.server`` is set."""
     connectors.parse_all(config)
+    if credentials.wanted(config.get("credentials")):  # the auth server answers
+        credentials.authenticate_container(config["credentials"])
     jwt = (config.get("auth") or {}).get("jwt")
     if jwt:  # checked even when no route uses it yet
         JwtBackend(jwt)
@@ -146,12 +154,16 @@ def build_application() -> Any:
         },
         lanes=(config.get("http") or {}).get("lanes"),
         limits=HttpLimits.from_config(config.get("http")),
+        cors=CorsPolicy.from_config(config.get("enable_cors")),
+        fallback_routes=proxy_routes(config),  # default_zmq_backend
     )
     # PERF(boot): prepare what the workers run after fork here, once: a worker
     # that is still starting when a SIGTERM drain begins misses it (uWSGI),
     # so the post-fork work must take milliseconds, not imports.
     if not config.get("zmq_server"):  # ZeroMQ views need zmq_server.bind
         plan_zmq_server(views, {})
+    if credentials.wanted(config.get("credentials")):
+        credentials.exchange_once(config["credentials"])  # MQTT logs in with it
     connectors.boot_all(config, views)  # Celery's app, the Zapata server's plan
     _after_fork(lambda: start_worker(app, views, config))
     return app

@@ -1,0 +1,5 @@
+"""Upstream's ``envoxy.cache.redis`` path: ``RedisCache`` (the cache in Redis)."""
+
+from envoxy.cache.config import RedisCache
+
+__all__ = ["RedisCache"]
