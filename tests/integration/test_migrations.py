@@ -256,9 +256,9 @@ def _cli(
     ("change", "args", "message"),
     [
         (
-            {"ENVOXY_SERVICE_NAMESPACE": None},
+            {"ENVOXY_SERVICE_NAMESPACE": None, "SERVICE_MODELS": ""},
             ["current"],
-            "ENVOXY_SERVICE_NAMESPACE is not set",
+            "ENVOXY_SERVICE_NAMESPACE is not set and nothing names the service",
         ),
         (
             {"SERVICE_DB_URL": "mysql://u:hunter2@h/db"},
@@ -301,3 +301,35 @@ def test_service_namespace_fallback_reaches_the_models(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     (revision,) = (tmp_path / "migrations" / "versions").glob("*_initial.py")
     assert f"'{svc.prefix}products'" in revision.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("boot_name", "version_table"),
+    [(None, "alembic_version_shop"), ("shop-svc", "alembic_version_shop_svc")],
+)
+def test_without_a_namespace_tables_keep_aux_and_the_service_names_the_version(
+    tmp_path: Path, boot_name: str | None, version_table: str
+) -> None:
+    """14.10: envoxy-alembic required ENVOXY_SERVICE_NAMESPACE; the README's
+    commands (SERVICE_MODELS and a URL only) failed. Now tables keep aux_ and
+    the version table is named from boot[0].name, else the models' package."""
+    import sqlite3
+
+    svc = make_service(tmp_path, "sqlite:///service.db")
+    if boot_name is not None:
+        (tmp_path / "envoxy.json").write_text(
+            json.dumps({"boot": [{"name": boot_name}]})
+        )
+    env = svc.env()
+    env.pop("ENVOXY_SERVICE_NAMESPACE")
+    made = _cli(tmp_path, env, "revision", "--autogenerate", "-m", "initial")
+    assert made.returncode == 0, made.stderr
+    assert f"tables keep aux_, version table {version_table}" in made.stderr
+    upgraded = _cli(tmp_path, env, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    with sqlite3.connect(tmp_path / "service.db") as db:
+        tables = {
+            row[0]
+            for row in db.execute("select name from sqlite_master where type='table'")
+        }
+    assert {"aux_products", "aux_categories", version_table} <= tables

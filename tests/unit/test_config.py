@@ -119,7 +119,7 @@ def test_bad_values_name_the_key(tmp_path: Path, data: Any, message: str) -> Non
 def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
     path = write(tmp_path, {"log": {"level": 3}})
     with pytest.raises(ConfigError, match=r"'log\.level'"):
-        Config.configure(path, environ={"ENVOXY_LOG__LEVEL": "verbose"})
+        Config.configure(path, environ={"ENVOXY_LOG__LEVEL": "loudest"})
     with pytest.raises(ConfigError, match="ENVOXY_LOG__LEVEL__X"):
         Config.configure(path, environ={"ENVOXY_LOG__LEVEL__X": "1"})
 

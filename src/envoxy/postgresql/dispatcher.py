@@ -71,6 +71,14 @@ class Dispatcher:
         return session_scope(server_key)
 
     @staticmethod
+    def session(server_key: str | None = None) -> AbstractContextManager[Session]:
+        """The design documents' name of ``sa_session``: an ORM session on
+        ``server_key``'s engine that commits at the end, or rolls back."""
+        from envoxy.db.orm.session import session_scope
+
+        return session_scope(server_key)
+
+    @staticmethod
     def sa_transactional(server_key: str | None = None) -> Callable[[Any], Any]:
         from envoxy.db.orm.session import transactional
 

@@ -36,6 +36,8 @@ def validate_model_file(path: str | Path) -> list[str]:
     problems: list[str] = []
     if isinstance(data, dict) and isinstance(data.get("datums"), list):
         for index, datum in enumerate(data["datums"]):
+            if isinstance(datum, dict) and "fields" not in datum:
+                continue  # a datum that declares no fields has none to check
             missing = _missing(datum.get("fields") if isinstance(datum, dict) else None)
             if missing:
                 problems.append(f"Datum {index}: missing fields: {', '.join(missing)}")

@@ -17,14 +17,17 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from envoxy.exceptions import ConfigError
+from envoxy.utils.config_aliases import apply_aliases
 from envoxy.utils.config_schema import DEFAULTS, KNOWN_KEYS, validate
 from envoxy.utils.uwsgi import option as uwsgi_option
+from envoxy.utils.uwsgi import raw_option
 
 __all__ = ["Config", "ConfigError", "parse_cli_flags"]
 
@@ -111,6 +114,24 @@ def _read_file(path: str) -> dict[str, Any]:
     return data
 
 
+def _published_config() -> dict[str, Any]:
+    """``uwsgi.opt["conf_content"]``, upstream's production config source,
+    when no file is named: the parsed config envoxyd put there (or its JSON)."""
+    content = raw_option("conf_content")
+    if isinstance(content, bytes):
+        content = content.decode("utf-8")
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"conf_content is not valid JSON: {exc.msg}") from None
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise ConfigError("conf_content: the top level must be a JSON object")
+    return copy.deepcopy(content)
+
+
 def _env_overrides(
     environ: Mapping[str, str], file_keys: Iterable[str]
 ) -> dict[str, Any]:
@@ -137,6 +158,8 @@ class Config:
     _cli: ClassVar[dict[str, Any]] = {}
     _environ: ClassVar[Mapping[str, str] | None] = None
     _data: ClassVar[dict[str, Any] | None] = None
+    #: defaults of the process's own (envoxyd: INFO to standard output)
+    _defaults: ClassVar[dict[str, Any]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
@@ -152,9 +175,13 @@ class Config:
         file_path: str | os.PathLike[str] | None = None,
         cli: Iterable[str] | Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Load now and return the config; ``ConfigError`` on a bad file or value."""
+        """Load now and return the config; ``ConfigError`` on a bad file or value.
+        ``defaults``: this process's defaults, under the file and overrides."""
         with cls._lock:
+            if defaults is not None:
+                cls._defaults = copy.deepcopy(dict(defaults))
             if file_path is not None:
                 cls.file_path = os.fspath(file_path)
             if cli is not None:
@@ -181,12 +208,19 @@ class Config:
     def _build(cls) -> dict[str, Any]:
         environ = os.environ if cls._environ is None else cls._environ
         path = cls.file_path or environ.get("ENVOXY_CONF") or uwsgi_option("conf")
-        from_file = _read_file(path) if path else {}
-        merged = _merge(copy.deepcopy(DEFAULTS), from_file)
-        for dotted, (value, name) in sorted(_env_overrides(environ, from_file).items()):
+        from_file = _read_file(path) if path else _published_config()
+        merged = _merge(_merge(copy.deepcopy(DEFAULTS), cls._defaults), from_file)
+        overrides = _env_overrides(environ, from_file)
+        for dotted, (value, name) in sorted(overrides.items()):
             _set_path(merged, dotted, value, f"environment variable {name}")
         for dotted, value in cls._cli.items():
             _set_path(merged, dotted, value, f"config flag {dotted}")
+        explicit_level = (
+            "level" in (from_file.get("log") or {})
+            or "log.level" in overrides
+            or "log.level" in cls._cli
+        )
+        apply_aliases(merged, explicit_level, source=path or "config")
         validate(merged, source=path or "config")
         return merged
 
@@ -197,6 +231,7 @@ class Config:
             cls.file_path = None
             cls._cli = {}
             cls._environ = None
+            cls._defaults = {}
             cls._data = None
 
     @classmethod
@@ -232,8 +267,17 @@ def _apply_logging(data: Mapping[str, Any]) -> None:
     exec_name = None
     if isinstance(boot, list) and boot and isinstance(boot[0], dict):
         exec_name = boot[0].get("name")
+    output = log_conf.get("output")
+    stream = None
+    if output == "stdout":
+        stream = logs.stdout_stream()
+    elif output == "stderr":
+        stream = sys.stderr
     logs.configure(
-        level=log_conf.get("level"), fmt=log_conf.get("format"), exec_name=exec_name
+        level=log_conf.get("level"),
+        fmt=log_conf.get("format"),
+        exec_name=exec_name,
+        stream=stream,
     )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from envoxy.connectors import SECTIONS as CONNECTOR_SECTIONS
 from envoxy.exceptions import ConfigError
+from envoxy.utils.config_aliases import ALIASES
+from envoxy.utils.logs import level_number
 
 __all__ = ["DEFAULTS", "KNOWN_KEYS", "validate"]
 
@@ -20,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 LOG_FORMATS = ("auto", "json", "pretty", "text")
+LOG_OUTPUTS = ("stderr", "stdout")
 
 #: every ``*_servers`` section: the connectors' (envoxy.connectors), and the
 #: ones upstream templates carry that no connector reads yet
@@ -68,10 +71,21 @@ def _object(key: str, value: Any) -> None:
 def _log(key: str, value: Any) -> None:
     _object(key, value)
     if value.get("level") is not None:
-        _int_like(f"{key}.level", value["level"], 0, 9)
+        try:
+            level_number(value["level"])
+        except (TypeError, ValueError):
+            _fail(
+                f"{key}.level",
+                "expected an integer from 0 to 9 or a level name (DEBUG, INFO, "
+                "WARNING, ERROR...)",
+                value["level"],
+            )
     fmt = value.get("format")
     if fmt is not None and fmt not in LOG_FORMATS:
         _fail(f"{key}.format", f"expected one of {', '.join(LOG_FORMATS)}", fmt)
+    output = value.get("output")
+    if output is not None and output not in LOG_OUTPUTS:
+        _fail(f"{key}.output", f"expected one of {', '.join(LOG_OUTPUTS)}", output)
 
 
 def _servers(key: str, value: Any) -> None:
@@ -147,6 +161,7 @@ KNOWN_KEYS = (
     frozenset(_CHECKS)
     | frozenset(CONNECTOR_SECTIONS)
     | {"debug", "enable_cors", "$log"}
+    | frozenset(ALIASES)
 )
 
 

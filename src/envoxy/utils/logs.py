@@ -20,7 +20,7 @@ import orjson
 
 from envoxy.utils.redact import redact
 
-__all__ = ["Log", "LogStyle", "configure", "log"]
+__all__ = ["LEVELS_BY_NAME", "Log", "LogStyle", "configure", "level_number", "log"]
 
 _LEVEL_NAMES = (
     "emergency",
@@ -89,7 +89,27 @@ class _State:
 _state = _State()
 
 
+#: level names as envoxyd's documented config writes them (``"INFO"``), any case
+LEVELS_BY_NAME = {
+    **{name: number for number, name in enumerate(_LEVEL_NAMES)},
+    "warn": 4,
+}
+
+
+def level_number(level: Any) -> int:
+    """``level`` (0-9, ``b"\x07"``, ``"7"``, ``"DEBUG"``) as 0-9;
+    ``ValueError`` otherwise."""
+    number = _level_number(level)
+    if not 0 <= number <= 9:
+        raise ValueError(f"log level out of range 0-9: {level!r}")
+    return number
+
+
 def _level_number(level: Any) -> int:
+    if isinstance(level, str) and level.strip().lower() in LEVELS_BY_NAME:
+        return LEVELS_BY_NAME[level.strip().lower()]
+    if isinstance(level, bool):
+        raise ValueError(f"not a log level: {level!r}")
     if isinstance(level, (bytes, bytearray)):
         if len(level) == 1:
             value = level[0]
@@ -173,6 +193,18 @@ def _as_text(text: Any) -> str:
     if isinstance(text, (bytes, bytearray)):
         return bytes(text).decode("utf-8", "replace")
     return str(text)
+
+
+_stdout: TextIO | None = None
+
+
+def stdout_stream() -> TextIO:
+    """File descriptor 1 itself, line-buffered: inside uWSGI workers Python's
+    ``sys.stdout`` is descriptor 2, so "standard output" means this."""
+    global _stdout
+    if _stdout is None:
+        _stdout = open(1, "w", buffering=1, encoding="utf-8", closefd=False)
+    return _stdout
 
 
 def _write(line: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["api", "option"]
+__all__ = ["api", "option", "publish", "raw_option"]
 
 
 def api() -> Any:
@@ -32,3 +32,23 @@ def option(name: str) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8")
     return value  # type: ignore[no-any-return]
+
+
+def raw_option(name: str) -> Any:
+    """The option as the running uWSGI holds it (bytes, a list, or what a
+    process put there); ``None`` outside uWSGI."""
+    uwsgi = api()
+    return None if uwsgi is None else uwsgi.opt.get(name)
+
+
+def publish(name: str, value: Any) -> bool:
+    """Put ``value`` in this process's ``uwsgi.opt`` (upstream services read
+    ``uwsgi.opt["conf_content"]``); whether it could."""
+    uwsgi = api()
+    if uwsgi is None:
+        return False
+    try:
+        uwsgi.opt[name] = value
+    except TypeError:  # a uWSGI whose opt is read-only
+        return False
+    return True

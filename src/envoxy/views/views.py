@@ -22,7 +22,10 @@ def route_of(view: Any) -> dict[str, Any]:
     meta = getattr(view, "__metaclass__", None)
     if meta is None:
         return {}
-    return {k: v for k, v in vars(meta).items() if not k.startswith("__")}
+    found = {k: v for k, v in vars(meta).items() if not k.startswith("__")}
+    if "endpoint" not in found and "route" in found:  # the design documents' name
+        found["endpoint"] = found["route"]
+    return found
 
 
 class View:

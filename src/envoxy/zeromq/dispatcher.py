@@ -162,8 +162,8 @@ def _verb(performative: Performative) -> Any:
     return staticmethod(call)
 
 
-def _check_bulk_item(index: int, item: Any) -> None:
-    where = f"bulk_requests[{index}]"
+def _check_bulk_item(index: int, item: Any, where: str | None = None) -> None:
+    where = where or f"bulk_requests[{index}]"
     if not isinstance(item, Mapping):
         raise ValidationException(f"{where} must be an object", code=0, status=400)
     if not isinstance(item.get("server_key"), str):
@@ -199,6 +199,30 @@ class Dispatcher:
     patch = _verb(Performative.PATCH)
     delete = _verb(Performative.DELETE)
     head = _verb(Performative.HEAD)
+
+    @staticmethod
+    def send(server_key: str, message: Mapping[str, Any]) -> Any:
+        """The design documents' ``zmqc.send("server_key", payload)``: one
+        request written as a Zapata message (``resource``, ``performative``,
+        and optional ``params``, ``payload``, ``headers``), checked like a
+        ``bulk_requests`` item; its reply."""
+        if not isinstance(message, Mapping):
+            raise ValidationException(
+                "zmqc.send: the message must be an object", code=0, status=400
+            )
+        item = {**message, "server_key": server_key}
+        if "url" not in item and "resource" in item:
+            item["url"] = item["resource"]
+        _check_bulk_item(0, item, "zmqc.send message")
+        return _request(
+            Performative(int(item["performative"])),
+            server_key,
+            item["url"],
+            item.get("params"),
+            item.get("payload"),
+            item.get("headers"),
+            False,
+        )
 
     @staticmethod
     def bulk_requests(request_list: list[Mapping[str, Any]]) -> list[Any]:

@@ -2,7 +2,7 @@
 
 | Variable | Meaning |
 |---|---|
-| ``ENVOXY_SERVICE_NAMESPACE`` (or ``SERVICE_NAMESPACE``) | required: the table prefix ``aux_<ns>_`` and the version table ``alembic_version_<ns>`` |
+| ``ENVOXY_SERVICE_NAMESPACE`` (or ``SERVICE_NAMESPACE``) | the table prefix ``aux_<ns>_`` and the version table ``alembic_version_<ns>``; without it tables keep ``aux_`` and the version table is named from the service (``boot[0].name`` of ``ENVOXY_CONF`` or ./envoxy.json, else the first ``SERVICE_MODELS`` package), with a one-line notice |
 | ``SERVICE_DB_URL`` | ``postgresql://...`` or ``sqlite:///path`` (relative paths are taken from the current directory) |
 | ``ENVOXY_RC_PATH`` | else an rc file with ``MUZZLEY_PGSQL_*`` variables |
 | ``SERVICE_MODELS`` | comma-separated modules that declare the models |
@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,17 +54,36 @@ class Settings:
 
 
 def _namespace(environ: Mapping[str, str]) -> str:
-    raw = (
+    return (
         environ.get("ENVOXY_SERVICE_NAMESPACE")
         or environ.get("SERVICE_NAMESPACE")
         or ""
     ).strip()
-    if not raw:
-        raise AlembicSetupError(
-            "ENVOXY_SERVICE_NAMESPACE is not set: it names this service's tables "
-            "(aux_<namespace>_...) and its version table (alembic_version_<namespace>)"
-        )
-    return raw
+
+
+def _service_name(
+    environ: Mapping[str, str], base: Path, models: tuple[str, ...]
+) -> tuple[str, str]:
+    """``(name, where it came from)`` for the version table of a service
+    without a namespace: ``boot[0].name`` of its envoxy.json, else the first
+    ``SERVICE_MODELS`` package."""
+    conf = Path(environ.get("ENVOXY_CONF") or base / "envoxy.json")
+    if conf.is_file():
+        try:
+            boot = json.loads(conf.read_text(encoding="utf-8")).get("boot")
+        except (OSError, ValueError, AttributeError):
+            boot = None
+        if isinstance(boot, list) and boot and isinstance(boot[0], dict):
+            name = boot[0].get("name")
+            if isinstance(name, str) and name.strip():
+                return name.strip(), f"boot[0].name in {conf.name}"
+    if models:
+        return models[0].split(".")[0], "SERVICE_MODELS"
+    raise AlembicSetupError(
+        "ENVOXY_SERVICE_NAMESPACE is not set and nothing names the service: set "
+        "it (tables aux_<namespace>_..., version table alembic_version_<namespace>), "
+        "or boot[0].name in envoxy.json, or SERVICE_MODELS"
+    )
 
 
 def _version_table(namespace: str) -> str:
@@ -165,6 +186,15 @@ def load_settings(
     models = tuple(
         m.strip() for m in env.get("SERVICE_MODELS", "").split(",") if m.strip()
     )
+    if namespace:
+        version_table = _version_table(namespace)
+    else:
+        service, source = _service_name(env, base, models)
+        version_table = _version_table(service)
+        sys.stderr.write(
+            f"envoxy-alembic: no ENVOXY_SERVICE_NAMESPACE: tables keep aux_, "
+            f"version table {version_table} (from {source})\n"
+        )
     paths = tuple(p for p in env.get("SERVICE_MODELS_PATHS", "").split(":") if p)
     script = (
         env.get("SERVICE_ALEMBIC_DIR")
@@ -177,7 +207,7 @@ def load_settings(
     return Settings(
         namespace=namespace,
         prefix=namespace_prefix(namespace),
-        version_table=_version_table(namespace),
+        version_table=version_table,
         url=database_url(env, base),
         models=models,
         model_paths=paths,

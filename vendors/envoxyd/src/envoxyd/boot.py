@@ -34,7 +34,7 @@ from envoxy.http.routes import HttpRoutes
 from envoxy.http.zmq_backend import proxy_routes
 from envoxy.utils.config import Config
 from envoxy.utils.uwsgi import api as uwsgi_api
-from envoxy.utils.uwsgi import option
+from envoxy.utils.uwsgi import option, publish
 from envoxy.zeromq.views import plan_zmq_server
 from envoxyd import health, lifecycle
 from envoxyd.master import release_in_worker
@@ -42,16 +42,19 @@ from envoxyd.master import release_in_worker
 __all__ = ["build_application", "load_config", "load_views", "option"]
 
 
+#: envoxyd's own defaults, under the file and its overrides: INFO lines
+#: (a line per request among them) to standard output, as documented
+DAEMON_DEFAULTS = {"log": {"level": 6, "output": "stdout"}}
+
+
 def load_config(conf: str | None, mode: str | None) -> dict[str, Any]:
     """The service config; ``conf`` is required unless ``mode=test``."""
     if conf:
         if not Path(conf).is_file():
             raise ConfigError(f"--set conf={conf}: no such file")
-        return Config.configure(os.path.abspath(conf))
-    if mode == "test":
-        return Config.configure()
-    if os.environ.get("ENVOXY_CONF"):
-        return Config.configure()
+        return Config.configure(os.path.abspath(conf), defaults=DAEMON_DEFAULTS)
+    if mode == "test" or os.environ.get("ENVOXY_CONF"):
+        return Config.configure(defaults=DAEMON_DEFAULTS)
     raise ConfigError("give the service config: --set conf=/path/to/envoxy.json")
 
 
@@ -136,6 +139,7 @@ def build_application() -> Any:
     starts them at once."""
     mode = option("mode")
     config = load_config(option("conf"), mode)
+    publish("conf_content", config)  # upstream services read the parsed config here
     if mode == "test":
         return EnvoxyApp(
             (),
