@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -88,3 +89,48 @@ def test_info_lists_the_hot_paths() -> None:
     assert (
         out.startswith("envoxy ") and "hot paths: encoder=" in out and "zapata=" in out
     )
+
+
+def test_the_scaffolds_migration_command_works_as_written(tmp_path: Path) -> None:
+    """14.10: the scaffolded README's envoxy-alembic line failed as written
+    (no namespace, no models, no URL). Run verbatim in the project, it writes
+    a revision whose tables keep aux_, versioned under the project's name."""
+    import shlex
+
+    cli = shutil.which("envoxy-cli", path=str(BIN))
+    assert cli, "make install first"
+    subprocess.run(
+        [cli, "--create-project", "--name", "Tea Shop", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    project = tmp_path / "tea-shop"
+    line = next(
+        row.split("#")[0].strip()
+        for row in (project / "README.md").read_text().splitlines()
+        if "envoxy-alembic revision" in row
+    )
+    words = shlex.split(line)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SERVICE_", "ENVOXY_"))
+    }
+    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+    while "=" in words[0]:  # the README's own VAR=value prefixes
+        key, _, value = words.pop(0).partition("=")
+        env[key] = value
+    words = [w if w != "..." else "initial" for w in words]
+    made = subprocess.run(
+        words,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "version table alembic_version_tea_shop" in made.stderr
+    (revision,) = (project / "migrations" / "versions").glob("*.py")
+    assert "aux_items" in revision.read_text()
