@@ -28,7 +28,7 @@ import urllib3
 
 from envoxy.exceptions import ConfigError
 from envoxy.utils.redact import redact
-from envoxy.utils.retry import RetryPolicy
+from envoxy.utils.retry import Retryable, RetryPolicy
 
 __all__ = [
     "CredentialsError",
@@ -49,10 +49,6 @@ _lock = threading.Lock()
 
 class CredentialsError(ConfigError):
     """The credential exchange could not give this container its credentials."""
-
-
-class _Retry(Exception):
-    """One attempt failed in a way worth another (a connection error, a 5xx)."""
 
 
 def wanted(conf: Any) -> bool:
@@ -100,19 +96,19 @@ def authenticate_container(credentials: Any) -> dict[str, Any]:
                 preload_content=False,
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise _Retry(type(exc).__name__) from exc
+            raise Retryable(type(exc).__name__) from exc
         try:
             body = reply.read(MAX_REPLY_BYTES + 1)
         finally:
             reply.release_conn()
         if reply.status >= 500:
-            raise _Retry(f"HTTP {reply.status}")
+            raise Retryable(f"HTTP {reply.status}")
         return reply.status, body
 
     where = redact(server)
     try:
-        status, body = policy.run(attempt, retry_on=_Retry, where="credentials")
-    except _Retry as failed:
+        status, body = policy.run(attempt, retry_on=Retryable, where="credentials")
+    except Retryable as failed:
         raise CredentialsError(
             f"credentials.server {where} did not answer after "
             f"{policy.retries + 1} attempts: {failed}"
@@ -146,10 +142,3 @@ def exchange_once(conf: Any) -> dict[str, Any]:
 def issued() -> dict[str, Any] | None:
     """What the exchange issued in this process (``None``: it did not run)."""
     return None if _issued is None else dict(_issued)
-
-
-def forget() -> None:
-    """Forget the issued credentials (tests, a reload)."""
-    global _issued
-    with _lock:
-        _issued = None

@@ -23,7 +23,7 @@ import urllib3
 from envoxy.couchdb.mango import build_query
 from envoxy.exceptions import DatabaseException
 from envoxy.utils.encoders import envoxy_json_dumps
-from envoxy.utils.retry import RetryPolicy
+from envoxy.utils.retry import Retryable, RetryPolicy
 from envoxy.utils.singleton import Singleton
 
 __all__ = ["Client", "CouchDBUnavailable"]
@@ -36,10 +36,6 @@ READ_TIMEOUT = 10.0
 
 class CouchDBUnavailable(DatabaseException):
     """CouchDB did not answer (after the bounded retries)."""
-
-
-class _Retry(Exception):
-    """One attempt failed in a way worth another (a connection error, a 5xx)."""
 
 
 class _Server:
@@ -127,14 +123,14 @@ class Client(Singleton):
                     timeout=server.timeout,
                 )
             except urllib3.exceptions.HTTPError as exc:
-                raise _Retry(type(exc).__name__) from exc
+                raise Retryable(type(exc).__name__) from exc
             if response.status >= 500:
-                raise _Retry(f"HTTP {response.status}")
+                raise Retryable(f"HTTP {response.status}")
             return response.status, _decode(response.data)
 
         try:
-            return server.retry.run(attempt, retry_on=_Retry, where=server.key)
-        except _Retry as last:
+            return server.retry.run(attempt, retry_on=Retryable, where=server.key)
+        except Retryable as last:
             raise CouchDBUnavailable(
                 f"CouchDB server {server.key!r} ({server.base}) did not answer "
                 f"{method} after {server.retry.retries + 1} attempts: {last}"

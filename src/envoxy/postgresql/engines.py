@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
 from envoxy.constants import MAX_CONN, TIMEOUT_CONN
@@ -162,8 +162,3 @@ def forget_after_fork() -> None:
     _lock = threading.Lock()
     for _, built in list(_engines.values()):
         built.dispose(close=False)
-
-
-def describe(url: URL) -> str:
-    """The backend of ``url`` for messages (never its password)."""
-    return make_url(url).get_backend_name()

@@ -142,8 +142,6 @@ class _Entry:
     captures = cython.declare(tuple, visibility="public")
     fixed = cython.declare(object, visibility="public")
 
-    typed = cython.declare(cython.bint, visibility="public")
-
     def __init__(
         self, handler: object, pattern: str, seq: int, captures: tuple
     ) -> None:
@@ -153,8 +151,6 @@ class _Entry:
         self.captures = captures
         # PERF(router-*): a match without captures returns this prebuilt pair.
         self.fixed = None if captures else (handler, NO_PARAMS)
-        # PERF(router-*): raw levels only (MQTT's {name}): no converter pass
-        self.typed = any(c[2] or c[3] for c in captures)
 
 
 @cython.cclass

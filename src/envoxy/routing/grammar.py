@@ -88,10 +88,6 @@ class Endpoint:
     broker_filter: str
     topic: str
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(capture[1] for capture in self.captures)
-
 
 def _levels(text: str, where: str, wildcards: bool, plain: int) -> Endpoint:
     levels = text.split("/")

@@ -259,14 +259,20 @@ class Config:
         return cls.get("plugins") or {}
 
 
+def boot_entry(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``boot[0]`` of a config (upstream's place for the service's ``name``,
+    ``keep_alive`` and ``http.bind``); ``{}`` when there is none."""
+    boot = data.get("boot")
+    if isinstance(boot, list) and boot and isinstance(boot[0], Mapping):
+        return boot[0]
+    return {}
+
+
 def _apply_logging(data: Mapping[str, Any]) -> None:
     from envoxy.utils import logs
 
     log_conf = data.get("log") or {}
-    boot = data.get("boot")
-    exec_name = None
-    if isinstance(boot, list) and boot and isinstance(boot[0], dict):
-        exec_name = boot[0].get("name")
+    exec_name = boot_entry(data).get("name")
     output = log_conf.get("output")
     stream = None
     if output == "stdout":

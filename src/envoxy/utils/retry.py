@@ -24,9 +24,15 @@ from typing import Any, TypeVar
 from envoxy.exceptions import ConfigError
 from envoxy.utils.logs import Log
 
-__all__ = ["DEFAULT_BACKOFF_S", "MAX_BACKOFF_S", "RetryPolicy", "retry"]
+__all__ = ["DEFAULT_BACKOFF_S", "MAX_BACKOFF_S", "RetryPolicy", "Retryable", "retry"]
 
 T = TypeVar("T")
+
+
+class Retryable(Exception):
+    """One attempt failed in a way worth another (a connection error, a 5xx,
+    no reply); its text says why, for the caller's final error."""
+
 
 DEFAULT_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 2.0

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from envoxy.utils.config import Config, boot_entry
 from envoxy.utils.logs import Log
 
 __all__ = ["Watchdog", "health_check", "notify"]
@@ -100,11 +101,7 @@ def health_check(bind: str, timeout: float = CHECK_TIMEOUT_S) -> Callable[[], bo
 
 
 def _configured_check() -> Callable[[], bool] | None:
-    from envoxy.utils.config import Config
-
-    boot = Config.get("boot") or []
-    first = boot[0] if isinstance(boot, list) and boot else {}
-    bind = ((first.get("http") or {}) if isinstance(first, dict) else {}).get("bind")
+    bind = (boot_entry(Config.load()).get("http") or {}).get("bind")
     return health_check(str(bind)) if bind else None
 
 

@@ -30,7 +30,7 @@ import functools
 import inspect
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from envoxy.auth.backends import AUTH_MARK, require_backend
@@ -64,10 +64,13 @@ METHOD_NAMES = (
 )
 
 
-def accepted_keywords(func: Callable[..., Any]) -> frozenset[str] | None:
+def accepted_keywords(
+    func: Callable[..., Any], follow_wrapped: bool = True
+) -> frozenset[str] | None:
     """The keyword names ``func`` takes; ``None`` when it takes any
-    (``**kwargs``). Decorators are seen through (``__wrapped__``)."""
-    target = inspect.unwrap(func)
+    (``**kwargs``). Decorators are seen through (``__wrapped__``) unless
+    ``follow_wrapped`` is false."""
+    target = inspect.unwrap(func) if follow_wrapped else func
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):  # a builtin: assume it takes what it is given
@@ -95,7 +98,7 @@ def fit_keywords(
 
 class Target:
     """One view method bound to one endpoint: ``target.call(request,
-    **variables)`` (or ``target(request, variables)``)."""
+    **variables)``."""
 
     __slots__ = ("call", "endpoint", "func", "name", "pass_endpoint")
 
@@ -105,28 +108,12 @@ class Target:
         self.name = name
         # the outermost callable decides: envoxy's own decorators take **kwargs
         # and hand the inner method only what it takes
-        signature = _outer_keywords(func)
+        signature = accepted_keywords(func, follow_wrapped=False)
         self.pass_endpoint = signature is None or "endpoint" in signature
         # PERF(http-request): a C-level partial, not a Python frame per call
         self.call: Callable[..., Any] = (
             functools.partial(func, endpoint=endpoint) if self.pass_endpoint else func
         )
-
-    def __call__(self, request: Any, params: Mapping[str, Any]) -> Any:
-        return self.call(request, **params)
-
-
-def _outer_keywords(func: Callable[..., Any]) -> frozenset[str] | None:
-    try:
-        signature = inspect.signature(func, follow_wrapped=False)
-    except (TypeError, ValueError):
-        return None
-    names = []
-    for parameter in signature.parameters.values():
-        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
-            return None
-        names.append(parameter.name)
-    return frozenset(names)
 
 
 def bind(view: Any, endpoint: str) -> dict[str, Target]:

@@ -20,7 +20,7 @@ import zmq
 
 from envoxy.constants import Performative
 from envoxy.utils.logs import Log
-from envoxy.utils.retry import retry
+from envoxy.utils.retry import Retryable, retry
 from envoxy.zeromq.codec import decode_reply
 from envoxy.zeromq.errors import NoSocketException, ZapataError
 from envoxy.zeromq.settings import MAX_BACKOFF_MS, ServerSettings
@@ -64,10 +64,6 @@ def forget_after_fork() -> None:
     _context_lock = threading.Lock()
     for client in list(_clients):
         client.forget_sockets()
-
-
-class _Failed(Exception):
-    """One request attempt got no reply (its text says why)."""
 
 
 class _Slot:
@@ -123,7 +119,7 @@ class ServerClient:
         def attempt() -> dict[str, Any]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _Failed("the deadline passed")
+                raise Retryable("the deadline passed")
             tried[0] += 1
             outcome = self._attempt(body, remaining)
             if isinstance(outcome, dict):
@@ -132,19 +128,19 @@ class ServerClient:
                 f"zmqc: {settings.key} ({settings.address}) attempt {tried[0]}"
                 f" of {attempts} failed: {outcome}"
             )
-            raise _Failed(outcome)
+            raise Retryable(outcome)
 
         try:
             return retry(
                 attempt,
                 attempts - 1,
-                retry_on=_Failed,
+                retry_on=Retryable,
                 backoff_s=settings.backoff_ms / 1000,
                 max_backoff_s=MAX_BACKOFF_MS / 1000,
                 deadline=deadline,
                 where=f"zmqc {settings.key}",
             )
-        except _Failed as failed:
+        except Retryable as failed:
             problem = str(failed)
         waited = int((time.monotonic() - start) * 1000)
         raise NoSocketException(

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from envoxy.utils.config import Config
+from envoxy.utils.config import Config, boot_entry
 from envoxy.utils.uwsgi import option
 from envoxy.utils.watchdog import Watchdog, health_check, notify
 
@@ -34,9 +34,7 @@ _state: dict[str, Any] = {"watchdog": None, "stopping": threading.Event()}
 def interval(config: Any, environ: Any = None) -> float:
     """Seconds between two required pings (0: no watchdog)."""
     environ = os.environ if environ is None else environ
-    boot = config.get("boot") or []
-    first = boot[0] if isinstance(boot, list) and boot else {}
-    for value in (config.get("keep_alive"), (first or {}).get("keep_alive")):
+    for value in (config.get("keep_alive"), boot_entry(config).get("keep_alive")):
         if value:
             return float(value)
     usec = environ.get("WATCHDOG_USEC")
