@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run       serve the example service on http://127.0.0.1:$(PORT)/"
 	@echo "make test      install, run the tests (compiled and pure) and the benchmark gate"
-	@echo "make services  start PostgreSQL, Redis, Mosquitto, RabbitMQ and the CouchDB stand-in"
+	@echo "make services  start PostgreSQL, Redis, Mosquitto, RabbitMQ and the CouchDB and ClickHouse stand-ins"
 	@echo "make bench     benchmarks only; make bench-gate checks their ratios"
 	@echo "make lint      ruff check + format check;  make wheel  build wheels into wheelhouse/"
 
@@ -25,7 +25,7 @@ $(PY):
 
 # Compiled modules are required here: a failed compile must not pass silently.
 install: $(PY)
-	ENVOXY_REQUIRE_EXTENSIONS=1 $(PY) -m pip install --quiet -e '.[test]' -e vendors/envoxyd
+	ENVOXY_REQUIRE_EXTENSIONS=1 $(PY) -m pip install --quiet -e '.[test,clickhouse]' -e vendors/envoxyd
 
 run: install
 	$(VENV)/bin/envoxyd --http :$(PORT) --set conf=examples/hello/envoxy.json

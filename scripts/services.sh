@@ -2,7 +2,7 @@
 # Start (installing first when missing) the services envoxy's integration tests
 # use, each only if nothing already listens on its loopback port. Idempotent.
 #
-#   scripts/services.sh start|stop|status [postgres redis mosquitto rabbitmq couchdb]
+#   scripts/services.sh start|stop|status [postgres redis mosquitto rabbitmq couchdb clickhouse]
 #
 # Ports follow the ENVOXY_TEST_*_PORT variables the tests read. Daemons are
 # started by hand (no systemd); apt never starts them on these machines.
@@ -16,7 +16,11 @@ REDIS_PORT="${ENVOXY_TEST_REDIS_PORT:-6379}"
 MQTT_PORT="${ENVOXY_TEST_MQTT_PORT:-1883}"
 AMQP_PORT="${ENVOXY_TEST_AMQP_PORT:-5672}"
 COUCH_PORT="${ENVOXY_TEST_COUCHDB_PORT:-5984}"
+CLICKHOUSE_PORT="${ENVOXY_TEST_CLICKHOUSE_PORT:-8123}"
 COUCH_DIR="$ROOT/tools/couchdb-stand-in"
+CLICKHOUSE_DIR="$ROOT/tools/clickhouse-stand-in"
+# chdb is ~900 MB: installed once per machine, outside the checkout
+CACHE_DIR="${ENVOXY_SERVICES_CACHE:-$HOME/.cache/envoxy-services}"
 mkdir -p "$RUN_DIR"
 
 say() { printf '[services] %s\n' "$*" >&2; }
@@ -107,17 +111,36 @@ start_couchdb() {
   wait_until 30 "couchdb stand-in" listening "$COUCH_PORT"
 }
 
+start_clickhouse() {
+  if listening "$CLICKHOUSE_PORT"; then say "clickhouse stand-in already listening on $CLICKHOUSE_PORT"; return; fi
+  local requirement target
+  requirement="$(grep -v '^#' "$CLICKHOUSE_DIR/requirements.txt" | tr -d '[:space:]')"
+  target="$CACHE_DIR/${requirement/==/-}"
+  if [ ! -f "$target/.installed" ]; then
+    say "installing $requirement into $target"
+    rm -rf "$target" && mkdir -p "$target"
+    python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --target "$target" "$requirement"
+    touch "$target/.installed"
+  fi
+  rm -rf "$RUN_DIR/clickhouse" && mkdir -p "$RUN_DIR/clickhouse"
+  PYTHONPATH="$target" nohup python3 "$CLICKHOUSE_DIR/server.py" --port "$CLICKHOUSE_PORT" \
+    --path "$RUN_DIR/clickhouse/data" >"$RUN_DIR/clickhouse/server.out" 2>&1 &
+  echo $! >"$RUN_DIR/clickhouse.pid"
+  wait_until 60 "clickhouse stand-in" listening "$CLICKHOUSE_PORT"
+}
+
 stop_pid_file() { [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; rm -f "$1"; }
 stop_postgres() { say "postgres is left running (shared by the machine)"; }
 stop_redis() { stop_pid_file "$RUN_DIR/redis.pid" || true; }
 stop_mosquitto() { stop_pid_file "$RUN_DIR/mosquitto/mosquitto.pid" || true; }
 stop_rabbitmq() { say "rabbitmq is left running (shared by the machine)"; }
 stop_couchdb() { stop_pid_file "$RUN_DIR/couchdb.pid" || true; }
+stop_clickhouse() { stop_pid_file "$RUN_DIR/clickhouse.pid" || true; }
 
 status() {
   local entry
   for entry in "postgres:$PG_PORT" "redis:$REDIS_PORT" "mosquitto:$MQTT_PORT" \
-               "rabbitmq:$AMQP_PORT" "couchdb:$COUCH_PORT"; do
+               "rabbitmq:$AMQP_PORT" "couchdb:$COUCH_PORT" "clickhouse:$CLICKHOUSE_PORT"; do
     if listening "${entry#*:}"; then echo "${entry%%:*}: up (${entry#*:})"
     else echo "${entry%%:*}: down (${entry#*:})"; fi
   done
@@ -126,10 +149,10 @@ status() {
 command="${1:-start}"
 shift || true
 names=("$@")
-(( ${#names[@]} )) || names=(postgres redis mosquitto rabbitmq couchdb)
+(( ${#names[@]} )) || names=(postgres redis mosquitto rabbitmq couchdb clickhouse)
 case "$command" in
   start) for name in "${names[@]}"; do "start_$name"; done ;;
   stop) for name in "${names[@]}"; do "stop_$name"; done ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status [postgres redis mosquitto rabbitmq couchdb]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status [postgres redis mosquitto rabbitmq couchdb clickhouse]" >&2; exit 2 ;;
 esac

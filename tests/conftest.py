@@ -51,6 +51,7 @@ redis_service = _service_fixture("redis")
 mosquitto_service = _service_fixture("mosquitto")
 rabbitmq_service = _service_fixture("rabbitmq")
 couchdb_service = _service_fixture("couchdb")
+clickhouse_service = _service_fixture("clickhouse")
 
 
 # Hypothesis: no wall-clock deadline (shared, noisy machines); the impl fixture

@@ -34,6 +34,9 @@ SERVICES: dict[str, Service] = {
     "mosquitto": _service("mosquitto", "MQTT", 1883, "make services"),
     "rabbitmq": _service("rabbitmq", "AMQP", 5672, "make services"),
     "couchdb": _service("couchdb", "COUCHDB", 5984, "make services (CouchDB stand-in)"),
+    "clickhouse": _service(
+        "clickhouse", "CLICKHOUSE", 8123, "make services (ClickHouse on chdb)"
+    ),
 }
 
 

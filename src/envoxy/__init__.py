@@ -15,6 +15,7 @@ from envoxy.auth.backends import AuthBackendMixin
 from envoxy.auth.backends import authenticate_container as authenticate
 from envoxy.cache import Cache, RedisCache
 from envoxy.celery.client import Client as celeryc
+from envoxy.clickhouse.dispatcher import ClickHouseDispatcher as chsqlc
 from envoxy.constants import (
     CACHE_DEFAULT_TTL,
     DEFAULT_CHUNK_SIZE,
@@ -138,6 +139,7 @@ __all__ = [
     "authenticate",
     "cache",
     "celeryc",
+    "chsqlc",
     "couchdbc",
     "envoxy_json_dumps",
     "envoxy_json_loads",

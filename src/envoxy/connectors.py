@@ -94,6 +94,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "psql_servers": ("envoxy.postgresql.connector", "envoxy.postgresql.engines"),
     "redis_servers": ("envoxy.redis.connector", "envoxy.redis.client"),
     "couchdb_servers": ("envoxy.couchdb.connector", "envoxy.couchdb.client"),
+    "clickhouse_servers": ("envoxy.clickhouse.connector", "envoxy.clickhouse.client"),
     "cache": ("envoxy.cache.connector", "envoxy.cache.config"),
     "amqp_servers": ("envoxy.celery.connector", "envoxy.celery.client"),
     "zmq_servers": ("envoxy.zeromq.connector", "envoxy.zeromq.client"),

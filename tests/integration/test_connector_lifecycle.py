@@ -206,6 +206,16 @@ def test_readiness_covers_every_connector_form(
             {"host": "h", "port": 1, "deadline_ms": 0},
             "zmq_servers.main.deadline_ms",
         ),
+        (
+            "clickhouse_servers",
+            {"host": "h", "query_timout": 5},
+            "clickhouse_servers.main: unknown key(s) query_timout",
+        ),
+        (
+            "clickhouse_servers",
+            {"host": "h", "max_execution_time": "0"},
+            "clickhouse_servers.main.max_execution_time",
+        ),
     ],
 )
 def test_a_bad_connector_entry_stops_the_boot_naming_it(

@@ -11,7 +11,6 @@ read-only, so a retry cannot apply a change twice).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 import uuid
@@ -24,9 +23,9 @@ import psycopg2.extras
 from sqlalchemy import exc as sa_exc
 
 from envoxy.constants import DEFAULT_CHUNK_SIZE, DEFAULT_OFFSET_LIMIT
+from envoxy.db.rows import normalize_row
 from envoxy.exceptions import DatabaseException
 from envoxy.postgresql import engines
-from envoxy.utils.encoders import format_api_datetime
 from envoxy.utils.retry import RetryPolicy
 from envoxy.utils.singleton import Singleton
 
@@ -36,19 +35,6 @@ DEFAULT_MAX_ROWS = 1_000_000
 QUERY_RETRIES = 2
 QUERY_BACKOFF_MS = 100
 FETCH_BATCH = 2000
-
-
-def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Row values JSON-ready as upstream 0.7.1: datetimes as the API string
-    (naive taken as UTC), dates as ``YYYY-MM-DD``."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, dt.datetime):
-            value = format_api_datetime(value)
-        elif isinstance(value, dt.date):
-            value = value.isoformat()
-        out[key] = value
-    return out
 
 
 def _uses_paging(sql: str) -> bool:

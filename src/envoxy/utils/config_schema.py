@@ -25,11 +25,10 @@ LOG_FORMATS = ("auto", "json", "pretty", "text")
 LOG_OUTPUTS = ("stderr", "stdout")
 
 #: every ``*_servers`` section: the connectors' (envoxy.connectors), and the
-#: ones upstream templates carry that no connector reads yet
+#: one upstream templates carry that no connector reads
 _SERVER_SECTIONS = (
     *(name for name in CONNECTOR_SECTIONS if name.endswith("_servers")),
     "mongodb_servers",
-    "clickhouse_servers",
 )
 
 
