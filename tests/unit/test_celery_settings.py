@@ -66,3 +66,33 @@ def test_settings() -> None:
 def test_bad_config(config: dict, key: str | None, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         celery_settings(config, key)
+
+
+def test_mongodb_celery_is_the_beat_schedulers_store_as_upstream() -> None:
+    settings = celery_settings(
+        {
+            "amqp_servers": {"main": SERVER},
+            "mongodb_servers": {
+                "celery": {
+                    "user": "beat",
+                    "passwd": "p@ss",
+                    "host": "mongo",
+                    "port": "27018",
+                    "db": "schedules",
+                },
+                "reports": {"host": "elsewhere"},  # the service's own: untouched
+            },
+        }
+    )
+    assert settings["mongodb_scheduler_db"] == "schedules"
+    assert (
+        settings["mongodb_scheduler_url"]
+        == "mongodb://beat:p%40ss@mongo:27018/schedules"
+    )
+    with pytest.raises(ConfigError, match=r"mongodb_servers\.celery lacks db"):
+        celery_settings(
+            {
+                "amqp_servers": {"main": SERVER},
+                "mongodb_servers": {"celery": {"host": "m"}},
+            }
+        )

@@ -2,7 +2,9 @@
 
 The broker is ``amqp://`` unless the server's ``cert_path`` asks for TLS
 (``amqps://``, verified against that CA); credentials and the vhost are
-URL-escaped. ``redis_servers.celery`` becomes the result backend. Tasks come
+URL-escaped. ``redis_servers.celery`` becomes the result backend and
+``mongodb_servers.celery`` the celerybeat-mongo scheduler's store (upstream's
+``mongodb_scheduler_db``/``mongodb_scheduler_url``). Tasks come
 from ``packages`` (each package and its ``tasks`` module) or ``task_modules``;
 ``default_task_queue`` routes them all to one queue. Only JSON is accepted on
 the wire: no pickle.
@@ -52,6 +54,25 @@ def _modules(config: Mapping[str, Any]) -> list[str]:
     return modules
 
 
+def _mongodb_scheduler(conf: Mapping[str, Any]) -> dict[str, str]:
+    """celerybeat-mongo's settings from ``mongodb_servers.celery`` (user,
+    passwd, host, port, db), credentials URL-escaped."""
+    missing = [name for name in ("host", "db") if not conf.get(name)]
+    if missing:
+        raise ConfigError(f"mongodb_servers.celery lacks {', '.join(missing)}")
+    auth = ""
+    if conf.get("user"):
+        auth = quote(str(conf["user"]), safe="")
+        if conf.get("passwd"):
+            auth += ":" + quote(str(conf["passwd"]), safe="")
+        auth += "@"
+    port = conf.get("port") or 27017
+    return {
+        "mongodb_scheduler_db": str(conf["db"]),
+        "mongodb_scheduler_url": f"mongodb://{auth}{conf['host']}:{port}/{conf['db']}",
+    }
+
+
 def celery_settings(
     config: Mapping[str, Any], server_key: str | None = None
 ) -> dict[str, Any]:
@@ -99,6 +120,9 @@ def celery_settings(
         settings["result_backend"] = (
             f"redis://{auth}{found['host']}:{found['port']}/{found['db']}"
         )
+    mongo = (config.get("mongodb_servers") or {}).get("celery")
+    if isinstance(mongo, Mapping):
+        settings.update(_mongodb_scheduler(mongo))
     queue = config.get("default_task_queue")
     if queue:
         settings["task_default_queue"] = queue
