@@ -23,6 +23,49 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"envoxy hot paths: {shown}{flag}"
 
 
+#: the marker each service fixture brings (used directly or through another fixture)
+SERVICE_MARKERS = {
+    "postgres_service": "postgresql",
+    "redis_service": "redis",
+    "couchdb_service": "couchdb",
+    "mosquitto_service": "mqtt",
+    "rabbitmq_service": "rabbitmq",
+    "clickhouse_service": "clickhouse",
+}
+#: folders whose tests need no service, no daemon and no network
+UNIT_FOLDERS = ("tests/unit/", "tests/speedups/")
+#: folders whose tests talk to real services, real sockets or a real envoxyd
+INTEGRATION_FOLDERS = ("tests/integration/", "tests/contracts/", "tests/deploy/")
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    """A real envoxyd, a namespace or a whole fleet: seconds per test."""
+    module = getattr(item, "module", None)
+    return (
+        module is not None
+        and ("Daemon" in vars(module) or getattr(module, "SLOW", False))
+    ) or item.nodeid.startswith("tests/deploy/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from where a test lives and what it uses, so ``-m unit``,
+    ``-m "not slow"`` or ``-m postgresql`` select what they say."""
+    for item in items:
+        path = item.nodeid
+        if path.startswith(UNIT_FOLDERS):
+            item.add_marker(pytest.mark.unit)
+        elif path.startswith(INTEGRATION_FOLDERS):
+            item.add_marker(pytest.mark.integration)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in SERVICE_MARKERS.items():
+            if fixture in fixtures:
+                item.add_marker(getattr(pytest.mark, marker))
+        if "zmq" in path.lower() or "zapata" in path.lower() or "contracts" in path:
+            item.add_marker(pytest.mark.zmq)
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
 def require_service(name: str) -> Service:
     """The service, or a skip (a failure when ``CI`` is set) if it is down."""
     service = SERVICES[name]
