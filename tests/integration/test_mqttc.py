@@ -387,3 +387,99 @@ def test_an_unreachable_broker_costs_one_bounded_wait(tmp_path: Path) -> None:
     finally:
         mqttc.shutdown()
         Config.reset()
+
+
+CONSUMER = """
+import json, sys, time
+from pathlib import Path
+from envoxy.mqtt.dispatcher import Dispatcher as mqttc
+from envoxy.utils.config import Config
+
+conf, topic, log, mode = sys.argv[1:5]
+Config.configure(Path(conf), environ={})
+out = Path(log)
+
+def handler(data, topic):
+    with out.open("a") as f:
+        f.write(f"{mode} {data['n']}\\n")
+    if mode == "block":
+        time.sleep(3600)  # killed before it finishes: never acknowledged
+
+assert mqttc.on("main", topic + "/#", handler, qos=1)
+with out.open("a") as f:
+    f.write("subscribed\\n")
+time.sleep(3600)
+"""
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _until(predicate: Any, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+def test_a_killed_consumers_unhandled_qos1_messages_come_back(
+    mosquitto_service: Service, tmp_path: Path
+) -> None:
+    """QoS 1 is acknowledged after the handler ran: a consumer killed while
+    its handlers run loses nothing; its session at the broker gives the
+    messages to the same client id when it comes back (paho's own default
+    acknowledged them on receipt, and they were gone)."""
+    topic = f"envoxy-test/{uuid.uuid4().hex[:8]}"
+    conf = tmp_path / "consumer.json"
+    conf.write_text(
+        json.dumps(
+            {
+                "mqtt_servers": {
+                    "main": {
+                        "bind": f"mqtt://{mosquitto_service.address}",
+                        "client_id": f"envoxy-ack-{uuid.uuid4().hex[:8]}",
+                        "session_expiry": 60,
+                    }
+                },
+                "mqtt_workers": {"max_workers": 4},
+            }
+        )
+    )
+    script = tmp_path / "consumer.py"
+    script.write_text(CONSUMER)
+    log = tmp_path / "handled.log"
+
+    def consumer(mode: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, str(script), str(conf), topic, str(log), mode],
+            cwd=ROOT,
+        )
+
+    first = consumer("block")
+    try:
+        assert _until(lambda: "subscribed" in _lines(log))
+        configure(tmp_path, {"pub": {"bind": f"mqtt://{mosquitto_service.address}"}})
+        for n in (1, 2, 3):
+            assert mqttc.publish("pub", f"{topic}/x", {"n": n}, qos=1, confirm=5)
+        assert _until(
+            lambda: len([x for x in _lines(log) if x.startswith("block")]) == 3
+        )
+    finally:
+        first.kill()  # SIGKILL: no goodbye, three handlers still running
+        first.wait(10)
+        mqttc.shutdown()
+        Config.reset()
+    second = consumer("record")
+    try:
+        assert _until(
+            lambda: (
+                sorted(x for x in _lines(log) if x.startswith("record"))
+                == ["record 1", "record 2", "record 3"]
+            )
+        ), _lines(log)
+    finally:
+        second.kill()
+        second.wait(10)

@@ -30,6 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from envoxy.mqtt.acks import InOrderAcks
 from envoxy.mqtt.handlers import MessageRouter
 from envoxy.mqtt.settings import BrokerSettings
 from envoxy.routing.grammar import parse_topic
@@ -94,6 +95,8 @@ class Connection:
         # messages handed to paho and not known to be acknowledged, oldest first
         self._pending: collections.deque[Any] = collections.deque()
         self._pending_lock = threading.Lock()
+        # QoS 1/2 messages received and not yet acknowledged (handled first)
+        self._acks = InOrderAcks()
 
     # -- lifecycle -------------------------------------------------------------------
     def _client_id(self) -> str:
@@ -126,6 +129,7 @@ class Connection:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.manual_ack_set(True)  # acknowledged once handled (envoxy.mqtt.acks)
         return client
 
     def connect(self, timeout: float | None = None) -> bool:
@@ -234,6 +238,7 @@ class Connection:
             log.error(f"{where} refused the connection: {reason}")
             self._answered.set()
             return
+        self._acks.reset()  # the old connection's unacknowledged come again
         with self._lock:
             subscriptions = list(self._subscriptions.items())
         for pattern, qos in subscriptions:
@@ -254,7 +259,8 @@ class Connection:
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         try:
-            self.router.dispatch(self.settings.key, client, userdata, message)
+            delivery = self._acks.receive(client, message)
+            self.router.dispatch(self.settings.key, client, userdata, message, delivery)
         except Exception as exc:  # the network thread must survive any message
             log.error(
                 f"mqtt {self.settings.key}: could not route {message.topic!r}: {exc!r}"

@@ -3,7 +3,8 @@
 The network thread only decodes and routes: JSON is decoded once per message,
 then each matching handler runs on a worker. When every worker is busy and the
 queue is full, the network thread waits (backpressure through TCP) instead of
-queueing without bound. A malformed payload or a failing handler is logged
+queueing without bound. A QoS 1/2 message is acknowledged only once its
+handlers have run (envoxy.mqtt.acks). A malformed payload or a failing handler is logged
 with its topic and dropped; nothing stops the consumer. Payloads are JSON,
 never unpickled.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from envoxy.mqtt.acks import Delivery
 from envoxy.routing import Router
 from envoxy.routing.grammar import parse_topic
 from envoxy.utils.logs import log
@@ -112,9 +114,30 @@ class MessageRouter:
             )
 
     def dispatch(
-        self, server_key: str, client: Any, userdata: Any, message: Any
+        self,
+        server_key: str,
+        client: Any,
+        userdata: Any,
+        message: Any,
+        delivery: Delivery | None = None,
     ) -> int:
-        """Route one message; how many handlers it was handed to."""
+        """Route one message; how many handlers it was handed to. A QoS 1/2
+        ``delivery`` is held by each handler until it has run
+        (envoxy.mqtt.acks), and released here once all are handed."""
+        try:
+            return self._dispatch(server_key, client, userdata, message, delivery)
+        finally:
+            if delivery is not None:
+                delivery.release()
+
+    def _dispatch(
+        self,
+        server_key: str,
+        client: Any,
+        userdata: Any,
+        message: Any,
+        delivery: Delivery | None,
+    ) -> int:
         topic = message.topic
         matches = self._router(server_key).match(topic)
         if not matches:
@@ -124,17 +147,30 @@ class MessageRouter:
         handed = 0
         for handler, params in matches:
             if handler.style == PAHO:
-                handed += self.pool.submit(
-                    _run_paho, handler, client, userdata, message
+                handed += self._hand(
+                    delivery, _run_paho, handler, client, userdata, message
                 )
                 continue
             if not decoded:
                 decoded = True
                 data = _decode(topic, message.payload)
             if data is _MALFORMED:
-                continue
-            handed += self.pool.submit(_run_data, handler, data, topic, dict(params))
+                continue  # logged, dropped, and acknowledged
+            handed += self._hand(
+                delivery, _run_data, handler, data, topic, dict(params)
+            )
         return handed
+
+    def _hand(
+        self, delivery: Delivery | None, run: Callable[..., None], *args: Any
+    ) -> bool:
+        if delivery is None:
+            return self.pool.submit(run, *args)
+        delivery.hold()
+        if self.pool.submit(_released, delivery, run, *args):
+            return True
+        delivery.abandon()  # the pool is stopping: the broker sends it again
+        return False
 
 
 class _Malformed:
@@ -155,6 +191,14 @@ def _decode(topic: str, payload: bytes) -> Any:
             f"mqtt: dropped a malformed message on {topic!r} ({size} bytes): {exc}"
         )
         return _MALFORMED
+
+
+def _released(delivery: Delivery, run: Callable[..., None], *args: Any) -> None:
+    """``run(*args)``, then let the message's acknowledgement go."""
+    try:
+        run(*args)
+    finally:
+        delivery.release()
 
 
 def _run_data(handler: Handler, data: Any, topic: str, params: dict[str, Any]) -> None:
