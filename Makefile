@@ -136,7 +136,7 @@ container-test: install
 
 # Several envoxyd hosts in network namespaces on the shared brokers (root).
 fleet-test: install
-	$(PY) -m pytest tests/deploy/test_fleet.py $(PYTEST_ARGS)
+	$(PY) -m pytest -s tests/deploy/test_fleet.py $(PYTEST_ARGS)
 
 services-stop:
 	scripts/services.sh stop
