@@ -331,3 +331,35 @@ def test_a_black_holed_pooled_connection_is_a_query_timeout(
             PgClient.reset_instance()
             orm_session.dispose_all()
             Config.reset()
+
+
+def test_envoxyd_check_runs_the_preflight_alone(tmp_path: Path) -> None:
+    """``envoxyd --check`` (a CI step): the same preflight as a boot, exit 0
+    and one line when it passes, exit 2 naming the key when it does not; no
+    daemon is left running either way."""
+    good = Daemon(tmp_path, {"psql_servers": {"main": _pg("127.0.0.1:1")}}, NO_VIEWS)
+    done = subprocess.run(
+        [*good.command(), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(
+        "the config and the views load (no connection made)"
+    )
+    bad_folder = tmp_path / "bad"
+    bad_folder.mkdir()
+    bad = Daemon(
+        bad_folder, {"redis_servers": {"main": {"bind": "h:1", "retries": "x"}}}
+    )
+    done = subprocess.run(
+        [*bad.command(), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "redis_servers.main.retries" in done.stderr and done.stdout == ""

@@ -176,9 +176,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     runner = "import sys, pyuwsgi; pyuwsgi.run(sys.argv[1:])"
     if args and args[0] in _CONTROL_FLAGS:  # e.g. envoxyd --reload PIDFILE
         os.execv(sys.executable, [sys.executable, "-c", runner, *args])  # noqa: S606
+    check_only = "--check" in args  # CI: the preflight alone, then exit
+    if check_only:
+        args = [arg for arg in args if arg != "--check"]
     conf, mode = _setting(args, "conf"), _setting(args, "mode")
     try:
         drain = preflight(conf, mode)
+        if check_only:
+            print(
+                f"envoxyd: {conf}: the config and the views load (no connection made)"
+            )
+            return 0
         arguments = build_arguments(args, drain_seconds=drain)
     except Exception as exc:  # any boot problem: one clear line, exit 2
         from envoxy.utils.redact import redact
