@@ -389,7 +389,7 @@ def test_an_unreachable_broker_costs_one_bounded_wait(tmp_path: Path) -> None:
         Config.reset()
 
 
-CONSUMER = """
+ACKING_CONSUMER = """
 import json, sys, time
 from pathlib import Path
 from envoxy.mqtt.dispatcher import Dispatcher as mqttc
@@ -449,7 +449,7 @@ def test_a_killed_consumers_unhandled_qos1_messages_come_back(
         )
     )
     script = tmp_path / "consumer.py"
-    script.write_text(CONSUMER)
+    script.write_text(ACKING_CONSUMER)
     log = tmp_path / "handled.log"
 
     def consumer(mode: str) -> subprocess.Popen[bytes]:
