@@ -325,6 +325,7 @@ def test_without_a_namespace_tables_keep_aux_and_the_service_names_the_version(
     made = _cli(tmp_path, env, "revision", "--autogenerate", "-m", "initial")
     assert made.returncode == 0, made.stderr
     assert f"tables keep aux_, version table {version_table}" in made.stderr
+    assert made.stderr.count("no ENVOXY_SERVICE_NAMESPACE") == 1  # one line, once
     upgraded = _cli(tmp_path, env, "upgrade", "head")
     assert upgraded.returncode == 0, upgraded.stderr
     with sqlite3.connect(tmp_path / "service.db") as db:

@@ -173,6 +173,9 @@ def database_url(environ: Mapping[str, str], cwd: Path | None = None) -> URL:
     return url.set(database=str(path.resolve()))
 
 
+_SAID: set[str] = set()
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> Settings:
@@ -191,10 +194,13 @@ def load_settings(
     else:
         service, source = _service_name(env, base, models)
         version_table = _version_table(service)
-        sys.stderr.write(
+        notice = (
             f"envoxy-alembic: no ENVOXY_SERVICE_NAMESPACE: tables keep aux_, "
             f"version table {version_table} (from {source})\n"
         )
+        if notice not in _SAID:  # the CLI and env.py both load the settings
+            _SAID.add(notice)
+            sys.stderr.write(notice)
     paths = tuple(p for p in env.get("SERVICE_MODELS_PATHS", "").split(":") if p)
     script = (
         env.get("SERVICE_ALEMBIC_DIR")
