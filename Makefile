@@ -10,7 +10,7 @@ BENCH_DIR ?= benchmarks/results
 BENCH_RUNS ?= 1 2 3
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test test-compiled test-pure test-unit test-integration test-cov type-check bench bench-gate lint format wheel packages load services services-stop container-test fleet-test clean
+.PHONY: help install install-dev run test test-compiled test-pure test-unit test-integration test-cov type-check bench bench-gate bench-upstream lint format wheel packages load services services-stop container-test fleet-test clean
 
 help:
 	@echo "make run       serve the example service on http://127.0.0.1:$(PORT)/"
@@ -121,6 +121,11 @@ packages: $(PY)
 	ENVOXY_REQUIRE_EXTENSIONS=1 $(PY) -m build --outdir dist .
 	$(PY) -m build --outdir dist vendors/envoxyd
 	@ls -1 dist/*.tar.gz dist/*.whl
+
+# ours vs upstream envoxy 0.7.1 from PyPI, same interpreter, same public-API
+# workloads, interleaved; the table goes into docs/BENCHMARKS.md
+bench-upstream:
+	$(PYTHON) benchmarks/upstream/run.py
 
 # envoxyd vs a bare WSGI callable vs Flask under wrk (apt-get install wrk)
 load: install
