@@ -42,6 +42,14 @@ ROWS = [  # key, label, unit, lower is better
     ("response_rich_us", "Response(records) built", "us"),
     ("import_ms", "import envoxy, fresh interpreter", "ms"),
 ]
+#: higher is better (rates)
+RATES = [
+    (
+        "mqtt_e2e_msgs",
+        "MQTT end to end via Mosquitto into a `mqttc.subscribe` callback, QoS 0, 3.1.1",
+        "msg/s",
+    ),
+]
 
 
 def _pip(venv: Path, *args: str) -> None:
@@ -98,10 +106,19 @@ def table(
             f"| {label} | {theirs[key]:,.1f} {unit} | {ours[key]:,.1f} {unit} | "
             f"{theirs[key] / ours[key]:.2f}x |"
         )
+    for key, label, unit in RATES:
+        if key in ours and key in theirs:
+            limit = ours["mqtt_bare_paho_msgs"]
+            lines.append(
+                f"| {label} | {theirs[key]:,.0f} {unit} | {ours[key]:,.0f} {unit} | "
+                f"{ours[key] / theirs[key]:.2f}x (bare paho consumer {limit:,.0f}: "
+                f"ours {ours[key] / limit:.2f}, upstream {theirs[key] / limit:.2f}) |"
+            )
     lines.append("")
     lines.append(
-        "Not measured here yet (issue 16): MQTT end to end and per-message dispatch, "
-        "subscription build, zmqc under concurrency, HTTP through envoxyd."
+        "Not measured here yet (issue 16): MQTT 5 end to end, per-message dispatch "
+        "at 10 / 1k / 100k subscriptions, subscription build, zmqc under "
+        "concurrency, HTTP through envoxyd."
     )
     return "\n".join(lines)
 

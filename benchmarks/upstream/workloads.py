@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import subprocess
 import sys
@@ -75,6 +76,113 @@ def import_ms() -> float:
     return min(runs) * 1000
 
 
+MQTT_MESSAGES = 2000
+BROKER = ("127.0.0.1", 1883)
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        import threading
+
+        self.count = 0
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+
+    def hit(self, client: Any, userdata: Any, message: Any) -> None:
+        json.loads(message.payload)  # a handler looks at what it got
+        with self.lock:
+            self.count += 1
+            if self.count >= MQTT_MESSAGES:
+                self.done.set()
+
+
+def _paho_client() -> Any:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    return paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+
+
+def _msgs_per_s(topic: str, arrivals: Arrivals, rounds: int = 5) -> float:
+    """Best rate over ``rounds`` of MQTT_MESSAGES QoS 0 messages through the
+    broker into the consumer (a round ends when every one was handled)."""
+    publisher = _paho_client()
+    publisher.connect(*BROKER)
+    publisher.loop_start()
+    time.sleep(0.5)
+    payload = json.dumps({"n": 1, "device": "d1", "values": [1.5, 2.5]})
+    best = 0.0
+    try:
+        for _ in range(rounds):
+            arrivals.count = 0
+            arrivals.done.clear()
+            start = time.perf_counter()
+            for _ in range(MQTT_MESSAGES):
+                publisher.publish(topic, payload, qos=0)
+            if not arrivals.done.wait(60):
+                raise RuntimeError(f"{arrivals.count} of {MQTT_MESSAGES} arrived")
+            best = max(best, MQTT_MESSAGES / (time.perf_counter() - start))
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+    return best
+
+
+def mqtt_envoxy() -> float:
+    """``mqttc.subscribe(key, topic, callback)``: the consumer API both have
+    (upstream's callback style: client, userdata, message). Config comes
+    from ``uwsgi.opt["conf_content"]``, as under envoxyd, for both packages:
+    outside uWSGI upstream's Config makes the credential HTTP call and exits
+    (-10) when there is none. Run in a process of its own (``--mqtt``)."""
+    import types
+    import uuid
+
+    bind = f"mqtt://bench:bench@{BROKER[0]}:{BROKER[1]}"  # upstream needs user:pass
+    stub = types.ModuleType("uwsgi")
+    stub.opt = {  # type: ignore[attr-defined]
+        # protocol 311: ours would try MQTT 5 first; upstream speaks 3.1.1
+        # only (and ignores the key)
+        "conf_content": {"mqtt_servers": {"main": {"bind": bind, "protocol": 311}}},
+        "credentials": {},
+    }
+    stub.worker_id = lambda: 1  # type: ignore[attr-defined]
+    stub.masterpid = os.getppid  # type: ignore[attr-defined]
+    sys.modules["uwsgi"] = stub
+    from envoxy import mqttc
+
+    topic = f"bench/{uuid.uuid4().hex[:8]}/e2e"
+    arrivals = Arrivals()
+    mqttc.subscribe("main", topic, arrivals.hit)
+    return _msgs_per_s(topic, arrivals)
+
+
+def mqtt_bare_paho() -> float:
+    import uuid
+
+    topic = f"bench/{uuid.uuid4().hex[:8]}/bare"
+    arrivals = Arrivals()
+    consumer = _paho_client()
+    consumer.on_message = arrivals.hit
+    consumer.connect(*BROKER)
+    consumer.subscribe(topic)
+    consumer.loop_start()
+    try:
+        return _msgs_per_s(topic, arrivals)
+    finally:
+        consumer.loop_stop()
+        consumer.disconnect()
+
+
+def _broker_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(BROKER, timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def main() -> None:
     from envoxy.utils.encoders import envoxy_json_dumps
     from envoxy.views.containers import Response
@@ -90,8 +198,22 @@ def main() -> None:
     }
     # same bytes on both sides is part of the contract: a digest to compare
     results["json_rich_bytes"] = len(envoxy_json_dumps(records))
-    print(json.dumps(results))
+    if _broker_up():
+        results["mqtt_bare_paho_msgs"] = mqtt_bare_paho()
+        done = subprocess.run(
+            [sys.executable, "-s", __file__, "--mqtt"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+        results["mqtt_e2e_msgs"] = float(done.stdout.strip().splitlines()[-1])
+    print(json.dumps(results), flush=True)
+    os._exit(0)  # consumer threads of either package must not hold the exit
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--mqtt"]:
+        print(mqtt_envoxy(), flush=True)
+        os._exit(0)  # either package's consumer threads must not hold the exit
     main()
