@@ -1,4 +1,5 @@
-"""Run one call from many threads at once, for single-flight tests."""
+"""Run one call from many threads at once, for single-flight tests; wait,
+bounded, until something other threads do has happened."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["run_together"]
+__all__ = ["eventually", "run_together"]
 
 
 def run_together(
@@ -35,3 +36,14 @@ def run_together(
     for thread in threads:
         thread.join()
     return results
+
+
+def eventually(predicate: Callable[[], Any], seconds: float = 10) -> bool:
+    """Whether ``predicate()`` became true within ``seconds`` (polled every
+    50 ms; a bound, never a timing claim)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())

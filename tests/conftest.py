@@ -89,6 +89,19 @@ def _service_fixture(name: str) -> Any:
     return fixture
 
 
+@pytest.fixture
+def systemd(tmp_path: Any) -> Any:
+    """A datagram socket at ``tmp_path/notify.sock``, listening as systemd
+    does on ``NOTIFY_SOCKET`` (tests.notify_socket reads it)."""
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(0.2)
+    yield sock
+    sock.close()
+
+
 postgres_service = _service_fixture("postgres")
 redis_service = _service_fixture("redis")
 mosquitto_service = _service_fixture("mosquitto")

@@ -14,14 +14,13 @@ import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.daemon import ENVOXYD, Daemon
 from tests.deploy.image import ROOT, Image
-from tests.integration.test_systemd_notify import _heard, _wait_for, _worker_pids
+from tests.notify_socket import heard, wait_for, worker_pids
 
 UNIT = ROOT / "deploy" / "systemd" / "envoxyd.service"
 HTTP_VIEW = """
@@ -108,15 +107,6 @@ class UnitDaemon(Daemon):
         ]
 
 
-@pytest.fixture
-def systemd(tmp_path: Path) -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(tmp_path / "notify.sock"))
-    sock.settimeout(0.2)
-    yield sock
-    sock.close()
-
-
 def test_envoxyd_under_the_units_contract(
     tmp_path: Path, systemd: socket.socket
 ) -> None:
@@ -131,23 +121,23 @@ def test_envoxyd_under_the_units_contract(
     daemon.start()
     stopped: list[int] = []
     try:
-        _wait_for(systemd, "READY=1")
+        wait_for(systemd, "READY=1")
         assert daemon.get("/v1/ping")[2] == {"pong": True}  # READY=1: it serves
-        pings = _heard(systemd, 3 * WATCHDOG_SEC).count("WATCHDOG=1")
+        pings = heard(systemd, 3 * WATCHDOG_SEC).count("WATCHDOG=1")
         assert pings >= 4, pings  # every WatchdogSec/2
-        stopped = _worker_pids(daemon)
+        stopped = worker_pids(daemon)
         assert stopped
         for pid in stopped:
             os.kill(pid, signal.SIGSTOP)
-        _heard(systemd, WATCHDOG_SEC)  # a check in flight may still pass
-        assert "WATCHDOG=1" not in _heard(systemd, 2 * WATCHDOG_SEC)
+        heard(systemd, WATCHDOG_SEC)  # a check in flight may still pass
+        assert "WATCHDOG=1" not in heard(systemd, 2 * WATCHDOG_SEC)
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
         stopped = []
-        _wait_for(systemd, "WATCHDOG=1", 10)
+        wait_for(systemd, "WATCHDOG=1", 10)
         assert daemon.process is not None
         daemon.process.send_signal(signal.SIGTERM)
-        _wait_for(systemd, "STOPPING=1", 10)
+        wait_for(systemd, "STOPPING=1", 10)
     finally:
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from envoxy.clickhouse.client import ClickHouseQueryError, Client
 from envoxy.clickhouse.connector import CONNECTOR
 from envoxy.exceptions import DatabaseException
 from envoxy.utils.config import Config
+from tests.concurrency import eventually
 from tests.daemon import Daemon
 from tests.faults import TcpProxy, proxy_fixture
 from tests.services import Service
@@ -287,15 +287,6 @@ def _established_to(port: int) -> int:
     return count
 
 
-def _eventually(predicate: Any, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
-
-
 def test_each_thread_has_its_own_client_and_close_reaches_them_all(
     servers: TcpProxy,
 ) -> None:
@@ -321,13 +312,13 @@ def test_each_thread_has_its_own_client_and_close_reaches_them_all(
     for thread in threads:
         thread.start()
     try:
-        assert _eventually(lambda: len(results) == 30 or bool(errors))
+        assert eventually(lambda: len(results) == 30 or bool(errors))
         assert not errors, errors
         assert sorted(results) == sorted(list(range(6)) * 5)
         # one client (one pooled connection) per thread, all still open
-        assert _eventually(lambda: _established_to(proxy.port) == 6)
+        assert eventually(lambda: _established_to(proxy.port) == 6)
         chsqlc.client().close()  # shutdown, from a thread that never queried
-        assert _eventually(lambda: _established_to(proxy.port) == 0)
+        assert eventually(lambda: _established_to(proxy.port) == 0)
     finally:
         finished.set()
         for thread in threads:

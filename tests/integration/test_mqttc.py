@@ -20,6 +20,7 @@ import pytest
 
 from envoxy.mqtt.dispatcher import Dispatcher as mqttc
 from envoxy.utils.config import Config
+from tests.concurrency import eventually
 from tests.private_broker import PrivateBroker
 from tests.services import Service
 
@@ -416,15 +417,6 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def _until(predicate: Any, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
-
-
 def test_a_killed_consumers_unhandled_qos1_messages_come_back(
     mosquitto_service: Service, tmp_path: Path
 ) -> None:
@@ -460,12 +452,12 @@ def test_a_killed_consumers_unhandled_qos1_messages_come_back(
 
     first = consumer("block")
     try:
-        assert _until(lambda: "subscribed" in _lines(log))
+        assert eventually(lambda: "subscribed" in _lines(log), 20)
         configure(tmp_path, {"pub": {"bind": f"mqtt://{mosquitto_service.address}"}})
         for n in (1, 2, 3):
             assert mqttc.publish("pub", f"{topic}/x", {"n": n}, qos=1, confirm=5)
-        assert _until(
-            lambda: len([x for x in _lines(log) if x.startswith("block")]) == 3
+        assert eventually(
+            lambda: len([x for x in _lines(log) if x.startswith("block")]) == 3, 20
         )
     finally:
         first.kill()  # SIGKILL: no goodbye, three handlers still running
@@ -474,11 +466,12 @@ def test_a_killed_consumers_unhandled_qos1_messages_come_back(
         Config.reset()
     second = consumer("record")
     try:
-        assert _until(
+        assert eventually(
             lambda: (
                 sorted(x for x in _lines(log) if x.startswith("record"))
                 == ["record 1", "record 2", "record 3"]
-            )
+            ),
+            20,
         ), _lines(log)
     finally:
         second.kill()

@@ -7,56 +7,17 @@ the protocol itself (abstract sockets too)."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from envoxy.utils.watchdog import Watchdog, notify
 from tests.daemon import JWT_CONF, VIEWS, Daemon, free_port
+from tests.notify_socket import heard, wait_for, worker_pids
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def systemd(tmp_path: Path) -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(tmp_path / "notify.sock"))
-    sock.settimeout(0.2)
-    yield sock
-    sock.close()
-
-
-def _heard(sock: socket.socket, seconds: float) -> list[str]:
-    """Every message within ``seconds``."""
-    messages = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            messages.append(sock.recv(4096).decode())
-        except TimeoutError:
-            continue
-    return messages
-
-
-def _wait_for(sock: socket.socket, wanted: str, seconds: float = 30) -> list[str]:
-    messages: list[str] = []
-    deadline = time.monotonic() + seconds
-    while wanted not in messages:
-        assert time.monotonic() < deadline, f"no {wanted} in {messages}"
-        messages += _heard(sock, 0.2)
-    return messages
-
-
-def _worker_pids(daemon: Daemon) -> list[int]:
-    log = daemon.log.read_text(errors="replace")
-    return [
-        int(pid) for pid in re.findall(r"spawned uWSGI worker \d+ \(pid: (\d+)", log)
-    ]
 
 
 def test_ready_watchdog_and_stopping(tmp_path: Path, systemd: socket.socket) -> None:
@@ -69,21 +30,21 @@ def test_ready_watchdog_and_stopping(tmp_path: Path, systemd: socket.socket) -> 
     daemon = Daemon(tmp_path, conf, VIEWS, env=env).start()
     stopped: list[int] = []
     try:
-        first = _wait_for(systemd, "READY=1")
+        first = wait_for(systemd, "READY=1")
         assert "WATCHDOG=1" not in first[: first.index("READY=1")]
-        pings = _heard(systemd, 3).count("WATCHDOG=1")
+        pings = heard(systemd, 3).count("WATCHDOG=1")
         assert pings >= 3, pings  # every 0.5 s while healthy
 
-        stopped = _worker_pids(daemon)
+        stopped = worker_pids(daemon)
         assert len(stopped) == 2
         for pid in stopped:
             os.kill(pid, signal.SIGSTOP)  # the workers stop answering
-        _heard(systemd, 1.5)  # a check in flight may still have passed
-        assert "WATCHDOG=1" not in _heard(systemd, 3)  # systemd would restart
+        heard(systemd, 1.5)  # a check in flight may still have passed
+        assert "WATCHDOG=1" not in heard(systemd, 3)  # systemd would restart
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
         stopped = []
-        _wait_for(systemd, "WATCHDOG=1", 10)  # answering again: pings resume
+        wait_for(systemd, "WATCHDOG=1", 10)  # answering again: pings resume
     finally:
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
@@ -95,10 +56,10 @@ def test_stopping_is_said_at_sigterm(tmp_path: Path, systemd: socket.socket) -> 
     conf = {**JWT_CONF, "zmq_server": {"bind": f"tcp://127.0.0.1:{free_port()}"}}
     daemon = Daemon(tmp_path, conf, VIEWS, env=env).start()
     try:
-        _wait_for(systemd, "READY=1")
+        wait_for(systemd, "READY=1")
         assert daemon.process is not None
         daemon.process.send_signal(signal.SIGTERM)
-        messages = _wait_for(systemd, "STOPPING=1", 10)
+        messages = wait_for(systemd, "STOPPING=1", 10)
         assert "WATCHDOG=1" not in messages  # no keep_alive, no WatchdogSec
     finally:
         assert daemon.stop() == 0
@@ -123,12 +84,12 @@ def test_watchdog_pings_only_while_the_check_passes(
     watchdog.thread = None
     assert watchdog.start()
     try:
-        assert _heard(systemd, 1).count("WATCHDOG=1") >= 3
+        assert heard(systemd, 1).count("WATCHDOG=1") >= 3
         healthy["now"] = False
-        _heard(systemd, 0.3)
-        assert _heard(systemd, 1) == []
+        heard(systemd, 0.3)
+        assert heard(systemd, 1) == []
         healthy["now"] = True
-        _wait_for(systemd, "WATCHDOG=1", 5)
+        wait_for(systemd, "WATCHDOG=1", 5)
     finally:
         watchdog.stop()
         assert watchdog.thread is not None
