@@ -167,3 +167,18 @@ def test_envoxy_works_without_the_driver_and_says_how_to_get_it() -> None:
         "pip install 'envoxy[clickhouse]'"
     )
     assert done.stdout.splitlines() == [f"parse: {hint}", f"query: {hint}"]
+
+
+def test_bad_calls_are_refused_before_anything_is_sent() -> None:
+    """Refused by chsqlc itself, before the driver or the network: params that
+    are not a mapping, an attempt to lift read-only, an unknown key."""
+    from envoxy.clickhouse.client import Client
+    from envoxy.exceptions import DatabaseException
+
+    client = Client({"main": {"host": "127.0.0.1", "port": 1}})  # nothing listens
+    with pytest.raises(DatabaseException, match="params must be a mapping"):
+        client.query("main", "SELECT %(a)s", params=[1])  # type: ignore[arg-type]
+    with pytest.raises(DatabaseException, match="cannot change readonly"):
+        client.query("main", "SELECT 1", query_settings={"readonly": 0})
+    with pytest.raises(DatabaseException, match="No configuration found"):
+        client.query("elsewhere", "SELECT 1")

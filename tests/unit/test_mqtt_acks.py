@@ -106,3 +106,20 @@ def test_a_message_the_stopping_pool_refused_is_never_acked() -> None:
         == 0
     )
     assert client.acked == [] and acks.pending() == 1  # the broker sends it again
+
+
+def test_a_malformed_message_is_dropped_and_acked_at_once() -> None:
+    """Not JSON: logged and dropped, no handler runs, and it is acknowledged
+    (redelivering it would fail the same way); the next message still flows."""
+    pool = BoundedPool(workers=1, queue=2)
+    router = MessageRouter(pool)
+    ran: list[Any] = []
+    router.add("main", "t/+", lambda data, topic: ran.append(data))
+    acks, client = InOrderAcks(), Recorder()
+    bad = SimpleNamespace(mid=4, qos=1, topic="t/1", payload=b"{not json")
+    assert router.dispatch("main", client, None, bad, acks.receive(client, bad)) == 0
+    assert client.acked == [(4, 1)]
+    good = _message(5)
+    assert router.dispatch("main", client, None, good, acks.receive(client, good)) == 1
+    pool.shutdown(wait=True)
+    assert ran == [{"n": 1}] and client.acked == [(4, 1), (5, 1)]
