@@ -20,6 +20,7 @@ CYTHON_MODULES: list[tuple[str, str]] = [
     ("envoxy.db.orm._names_c", "src/envoxy/db/orm/_names_py.py"),
     ("envoxy.routing._router_c", "src/envoxy/routing/_router_py.py"),
     ("envoxy.zeromq._codec_c", "src/envoxy/zeromq/_codec_py.py"),
+    ("envoxy.mqtt._wire_c", "src/envoxy/mqtt/_wire_py.py"),
 ]
 
 # boundscheck/wraparound keep Cython's safe defaults: these modules are

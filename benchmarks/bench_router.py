@@ -44,3 +44,34 @@ def test_router(benchmark: Any, impl: str, size: int) -> None:
     benchmark.group = f"router-{size}"
     found = benchmark(build(impl, size))
     assert len(found) == 3  # $SYS/# does not match a normal topic
+
+
+BUILD_SIZE = 100_000
+
+
+def _handler(data: Any, topic: str) -> None:
+    """What @on binds: a data-style handler."""
+
+
+def _build_envoxy(found: list[str]) -> None:
+    from envoxy.mqtt.handlers import BoundedPool, MessageRouter
+
+    router = MessageRouter(BoundedPool(1, 1))
+    for pattern in found:
+        router.add("main", pattern, _handler)
+
+
+def _build_paho(found: list[str]) -> None:
+    matcher = MQTTMatcher()
+    for pattern in found:
+        matcher[pattern] = _handler
+
+
+@pytest.mark.parametrize("impl", ["envoxy", "paho"])
+def test_subscription_build(benchmark: Any, impl: str) -> None:
+    """100,000 subscriptions registered: what ``mqttc.on`` and ``@on`` do per
+    subscription in process (the endpoint grammar, the handler's keywords,
+    the router), against filling paho's MQTTMatcher."""
+    benchmark.group = f"mqtt-subscribe-{BUILD_SIZE}"
+    build = _build_envoxy if impl == "envoxy" else _build_paho
+    benchmark.pedantic(build, args=(patterns(BUILD_SIZE),), rounds=3, iterations=1)

@@ -25,6 +25,7 @@ HOT_PATHS: dict[str, str] = {
     "encoder": "envoxy.utils._encoder",
     "names": "envoxy.db.orm._names",
     "router": "envoxy.routing._router",
+    "mqttwire": "envoxy.mqtt._wire",
     "zapata": "envoxy.zeromq._codec",
 }
 

@@ -67,7 +67,8 @@ def test_pure_wheel_imports_and_encodes(pure_wheel: Path, tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "{'encoder': False, 'names': False, 'router': False, 'zapata': False} "
+        "{'encoder': False, 'names': False, 'router': False, 'mqttwire': False, "
+        "'zapata': False} "
         'b\'{"d":"2020-01-02T03:04:05.006+0000"}\''
     )
 

@@ -72,6 +72,7 @@ def test_import_without_extensions_falls_back_quietly() -> None:
     assert result.returncode == 0, result.stderr
     assert (
         result.stdout.strip()
-        == "{'encoder': False, 'names': False, 'router': False, 'zapata': False}"
+        == "{'encoder': False, 'names': False, 'router': False, 'mqttwire': False, "
+        "'zapata': False}"
     )
     assert result.stderr == ""

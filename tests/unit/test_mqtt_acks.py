@@ -31,7 +31,7 @@ def test_acks_leave_in_arrival_order_whatever_order_handlers_finish(
     finish_order: list[int],
 ) -> None:
     acks, client = InOrderAcks(), Recorder()
-    deliveries = [acks.receive(client, _message(mid)) for mid in range(12)]
+    deliveries = [acks.receive(client, mid, 1) for mid in range(12)]
     for delivery in deliveries:
         assert delivery is not None
         delivery.hold()  # a handler has it
@@ -48,8 +48,8 @@ def test_acks_leave_in_arrival_order_whatever_order_handlers_finish(
 
 def test_qos0_needs_no_ack_and_a_new_connection_forgets_the_old() -> None:
     acks, client = InOrderAcks(), Recorder()
-    assert acks.receive(client, _message(1, qos=0)) is None
-    held = acks.receive(client, _message(2))
+    assert acks.receive(client, 1, 0) is None
+    held = acks.receive(client, 2, 1)
     assert held is not None
     held.hold()
     held.release()
@@ -77,13 +77,23 @@ def test_a_message_is_acked_only_after_every_handler_ran() -> None:
     acks, client = InOrderAcks(), Recorder()
     message = _message(7)
     assert (
-        router.dispatch("main", client, None, message, acks.receive(client, message))
+        router.dispatch(
+            "main",
+            client,
+            None,
+            message,
+            acks.receive(client, message.mid, message.qos),
+        )
         == 2
     )
     unmatched = _message(8, topic="elsewhere")
     assert (
         router.dispatch(
-            "main", client, None, unmatched, acks.receive(client, unmatched)
+            "main",
+            client,
+            None,
+            unmatched,
+            acks.receive(client, unmatched.mid, unmatched.qos),
         )
         == 0
     )
@@ -102,7 +112,13 @@ def test_a_message_the_stopping_pool_refused_is_never_acked() -> None:
     acks, client = InOrderAcks(), Recorder()
     message = _message(3)
     assert (
-        router.dispatch("main", client, None, message, acks.receive(client, message))
+        router.dispatch(
+            "main",
+            client,
+            None,
+            message,
+            acks.receive(client, message.mid, message.qos),
+        )
         == 0
     )
     assert client.acked == [] and acks.pending() == 1  # the broker sends it again
@@ -117,9 +133,19 @@ def test_a_malformed_message_is_dropped_and_acked_at_once() -> None:
     router.add("main", "t/+", lambda data, topic: ran.append(data))
     acks, client = InOrderAcks(), Recorder()
     bad = SimpleNamespace(mid=4, qos=1, topic="t/1", payload=b"{not json")
-    assert router.dispatch("main", client, None, bad, acks.receive(client, bad)) == 0
+    assert (
+        router.dispatch(
+            "main", client, None, bad, acks.receive(client, bad.mid, bad.qos)
+        )
+        == 0
+    )
     assert client.acked == [(4, 1)]
     good = _message(5)
-    assert router.dispatch("main", client, None, good, acks.receive(client, good)) == 1
+    assert (
+        router.dispatch(
+            "main", client, None, good, acks.receive(client, good.mid, good.qos)
+        )
+        == 1
+    )
     pool.shutdown(wait=True)
     assert ran == [{"n": 1}] and client.acked == [(4, 1), (5, 1)]

@@ -61,12 +61,12 @@ class InOrderAcks:
         self.lock = threading.Lock()
         self._queue: collections.deque[Delivery] = collections.deque()
 
-    def receive(self, client: Any, message: Any) -> Delivery | None:
+    def receive(self, client: Any, mid: int, qos: int) -> Delivery | None:
         """A ``Delivery`` for a QoS 1/2 message (None for QoS 0: nothing to
         acknowledge)."""
-        if not message.qos:
+        if not qos:
             return None
-        delivery = Delivery(self, client, message.mid, message.qos)
+        delivery = Delivery(self, client, mid, qos)
         with self.lock:
             self._queue.append(delivery)
         return delivery

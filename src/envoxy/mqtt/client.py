@@ -32,6 +32,7 @@ from paho.mqtt.properties import Properties
 
 from envoxy.mqtt.acks import InOrderAcks
 from envoxy.mqtt.handlers import MessageRouter
+from envoxy.mqtt.reader import BufferedClient, new_client
 from envoxy.mqtt.settings import BrokerSettings
 from envoxy.routing.grammar import parse_topic
 from envoxy.utils.logs import log
@@ -116,7 +117,10 @@ class Connection:
         }
         if protocol == paho.MQTTv311:
             kwargs["clean_session"] = not s.persistent
-        client = paho.Client(**kwargs)
+        client = new_client(**kwargs)
+        if isinstance(client, BufferedClient):  # QoS 0/1 straight from the framer
+            client.on_wire_publish = self._on_wire_publish
+            client.max_packet = s.max_message_bytes
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         if s.tls:
@@ -258,13 +262,39 @@ class Connection:
             log.warning(f"{where} ({reason}); reconnecting")
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        """QoS 2 (after paho's handshake), or every message on paho's own read path."""
         try:
-            delivery = self._acks.receive(client, message)
+            delivery = self._acks.receive(client, message.mid, message.qos)
             self.router.dispatch(self.settings.key, client, userdata, message, delivery)
         except Exception as exc:  # the network thread must survive any message
-            log.error(
-                f"mqtt {self.settings.key}: could not route {message.topic!r}: {exc!r}"
+            log.error(f"mqtt {self.settings.key}: could not route a message: {exc!r}")
+
+    def _on_wire_publish(
+        self,
+        client: Any,
+        userdata: Any,
+        topic: Any,
+        payload: bytes | None,
+        command: int,
+        mid: int,
+        properties: bytes | None,
+    ) -> None:
+        """A QoS 0/1 PUBLISH framed by envoxy.mqtt.reader (network thread)."""
+        try:
+            delivery = self._acks.receive(client, mid, (command >> 1) & 3)
+            self.router.deliver(
+                self.settings.key,
+                client,
+                userdata,
+                topic,
+                payload,
+                command,
+                mid,
+                properties,
+                delivery,
             )
+        except Exception as exc:  # the network thread must survive any message
+            log.error(f"mqtt {self.settings.key}: could not route {topic!r}: {exc!r}")
 
     # -- operations -------------------------------------------------------------------
     def subscribe(self, pattern: str, qos: int = 0) -> bool:

@@ -11,16 +11,17 @@ never unpickled.
 
 from __future__ import annotations
 
+import collections
 import threading
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from envoxy.mqtt.acks import Delivery
+from envoxy.mqtt.reader import WireMessage
 from envoxy.routing import Router
 from envoxy.routing.grammar import parse_topic
 from envoxy.utils.logs import log
@@ -46,31 +47,116 @@ class Handler:
 
 
 class BoundedPool:
-    """A thread pool whose ``submit`` blocks while ``workers + queue`` tasks wait."""
+    """Handler threads taking tasks from one queue, in arrival order.
+
+    ``submit`` never blocks while fewer than ``queue`` tasks wait; at
+    ``queue`` it waits for a worker to take one (backpressure: the network
+    thread stops reading). At most ``workers`` threads, started as tasks
+    come. A handoff is an append to a deque, and a wake only for a worker
+    that is asleep: a busy worker takes the next task itself, so a burst
+    costs a few wakes, not one per message (what a ``ThreadPoolExecutor``
+    with a semaphore paid: a future, a callback and two lock round trips
+    each), while a message behind a slow handler still goes to another
+    worker at once.
+    """
 
     def __init__(self, workers: int = 8, queue: int = 256, name: str = "mqtt") -> None:
-        self._executor = ThreadPoolExecutor(
-            max_workers=max(1, workers), thread_name_prefix=f"envoxy-{name}"
+        self._max_workers = max(1, workers)
+        self._limit = max(1, queue)
+        self._name = name
+        self._tasks: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = (
+            collections.deque()
         )
-        self._slots = threading.BoundedSemaphore(max(1, workers) + max(0, queue))
+        self._lock = threading.Lock()  # idle count, thread starts, space waits
+        self._wake = threading.Semaphore(0)
+        self._space = threading.Condition(self._lock)
+        self._idle = 0  # workers asleep on _wake (and not yet woken)
+        self._space_wanted = False
+        self._threads: list[threading.Thread] = []
         self._closed = False
 
     def submit(self, func: Callable[..., Any], *args: Any) -> bool:
-        """Run ``func(*args)`` on a worker; blocks while the pool is full."""
+        """Run ``func(*args)`` on a worker; blocks while ``queue`` tasks wait."""
         if self._closed:
             return False
-        self._slots.acquire()
-        try:
-            future = self._executor.submit(func, *args)
-        except RuntimeError:  # shut down meanwhile
-            self._slots.release()
+        tasks = self._tasks
+        if len(tasks) >= self._limit and not self._wait_for_space():
             return False
-        future.add_done_callback(lambda _: self._slots.release())
+        tasks.append((func, args))
+        if self._idle or len(self._threads) < self._max_workers:
+            self._help()  # read after the append: see _sleep
+        return True
+
+    def _help(self) -> None:
+        """Wake a sleeping worker, or start one."""
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._wake.release()
+            elif len(self._threads) < self._max_workers and not self._closed:
+                thread = threading.Thread(
+                    target=self._work,
+                    name=f"envoxy-{self._name}_{len(self._threads)}",
+                    daemon=True,
+                )
+                self._threads.append(thread)
+                thread.start()
+
+    def _wait_for_space(self) -> bool:
+        with self._lock:
+            while len(self._tasks) >= self._limit and not self._closed:
+                self._space_wanted = True
+                self._space.wait(1.0)
+            return not self._closed
+
+    def _work(self) -> None:
+        tasks = self._tasks
+        while True:
+            try:
+                func, args = tasks.popleft()
+            except IndexError:
+                if self._sleep():
+                    continue
+                return
+            if self._space_wanted:
+                with self._lock:
+                    self._space_wanted = False
+                    self._space.notify_all()
+            try:
+                func(*args)
+            except Exception as exc:  # tasks log their own; the worker lives on
+                log.error(f"{self._name}: a task failed: {exc!r}")
+
+    def _sleep(self) -> bool:
+        """Nothing to do: sleep until woken; ``False`` once closed and drained."""
+        with self._lock:
+            if self._closed and not self._tasks:
+                return False
+            # asleep first, then look again: a submit that saw no sleeper
+            # appended before this look (so its task is seen here); one that
+            # appends after it sees this sleeper and wakes it
+            self._idle += 1
+            if self._tasks:
+                self._idle -= 1
+                return True
+        self._wake.acquire()
         return True
 
     def shutdown(self, wait: bool = True) -> None:
-        self._closed = True
-        self._executor.shutdown(wait=wait, cancel_futures=not wait)
+        """Stop taking tasks; ``wait``: run what is queued and join the
+        workers, else drop it (never run, so never acknowledged)."""
+        with self._lock:
+            self._closed = True
+            if not wait:
+                self._tasks.clear()
+            for _ in range(self._idle):
+                self._wake.release()
+            self._idle = 0
+            self._space.notify_all()
+            threads = list(self._threads)
+        if wait:
+            for thread in threads:
+                thread.join()
 
 
 class MessageRouter:
@@ -121,39 +207,87 @@ class MessageRouter:
         message: Any,
         delivery: Delivery | None = None,
     ) -> int:
-        """Route one message; how many handlers it was handed to. A QoS 1/2
+        """Route one paho message; how many handlers it was handed to. A QoS 1/2
         ``delivery`` is held by each handler until it has run
         (envoxy.mqtt.acks), and released here once all are handed."""
         try:
-            return self._dispatch(server_key, client, userdata, message, delivery)
+            topic = message.topic
+            return self._route(
+                server_key, client, userdata, topic, message.payload, message, delivery
+            )
         finally:
             if delivery is not None:
                 delivery.release()
 
-    def _dispatch(
+    def deliver(
         self,
         server_key: str,
         client: Any,
         userdata: Any,
-        message: Any,
+        topic: str | bytes,
+        payload: bytes | None,
+        command: int,
+        mid: int,
+        properties: bytes | None,
+        delivery: Delivery | None = None,
+    ) -> int:
+        """Route one PUBLISH framed by envoxy.mqtt.reader, as ``dispatch`` does;
+        a paho message is made only for a handler that takes one. ``topic``
+        bytes (not UTF-8) or a ``None`` payload (over the size limit, logged by
+        the reader) are dropped, and acknowledged."""
+        try:
+            return self._route(
+                server_key,
+                client,
+                userdata,
+                topic,
+                payload,
+                (command, mid, properties),
+                delivery,
+            )
+        finally:
+            if delivery is not None:
+                delivery.release()
+
+    def _route(
+        self,
+        server_key: str,
+        client: Any,
+        userdata: Any,
+        topic: str | bytes,
+        payload: bytes | None,
+        packet: Any,
         delivery: Delivery | None,
     ) -> int:
-        topic = message.topic
+        if payload is None:
+            return 0  # over max_message_bytes: the reader said so
+        if isinstance(topic, bytes):
+            log.warning(
+                f"mqtt: dropped a message on a topic that is not UTF-8: {topic!r}"
+            )
+            return 0
         matches = self._router(server_key).match(topic)
         if not matches:
             return 0
         data: Any = None
         decoded = False
+        message: Any = None
         handed = 0
         for handler, params in matches:
             if handler.style == PAHO:
+                if message is None:
+                    message = (
+                        WireMessage(topic, payload, *packet)
+                        if type(packet) is tuple
+                        else packet
+                    )
                 handed += self._hand(
                     delivery, _run_paho, handler, client, userdata, message
                 )
                 continue
             if not decoded:
                 decoded = True
-                data = _decode(topic, message.payload)
+                data = _decode(topic, payload)
             if data is _MALFORMED:
                 continue  # logged, dropped, and acknowledged
             handed += self._hand(
