@@ -34,7 +34,11 @@ def _string(text: bytes) -> bytes:
 def _connect(host: str, port: int) -> socket.socket:
     sock = socket.create_connection((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    body = _string(b"MQTT") + b"\x04\x02\x00\x00" + _string(f"blast-{os.getpid()}".encode())
+    body = (
+        _string(b"MQTT")
+        + b"\x04\x02\x00\x00"
+        + _string(f"blast-{os.getpid()}".encode())
+    )
     sock.sendall(b"\x10" + _length(len(body)) + body)
     connack = sock.recv(4)
     if len(connack) < 4 or connack[3] != 0:
