@@ -15,7 +15,6 @@ import collections
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -34,12 +33,34 @@ DATA = "data"  # handler(data, topic=..., **params)
 PAHO = "paho"  # handler(client, userdata, message): upstream's callback style
 
 
-@dataclass(frozen=True)
 class Handler:
-    func: Callable[..., Any]
-    style: str
-    #: the keywords ``func`` takes (``None``: any), decided once (dispatch core)
-    accepted: frozenset[str] | None = field(default=None, compare=False)
+    """A routed handler: its function, its style and the keywords it takes
+    (``None``: any), decided once (dispatch core). Equal by function and
+    style, which is what ``remove`` looks for. A slotted class: one is made
+    per subscription (mqtt-subscribe-100000)."""
+
+    __slots__ = ("accepted", "func", "style")
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        style: str,
+        accepted: frozenset[str] | None = None,
+    ) -> None:
+        self.func = func
+        self.style = style
+        self.accepted = accepted
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Handler):
+            return NotImplemented
+        return self.func == other.func and self.style == other.style
+
+    def __hash__(self) -> int:
+        return hash((self.func, self.style))
+
+    def __repr__(self) -> str:
+        return f"Handler({self.name}, {self.style})"
 
     @property
     def name(self) -> str:
@@ -166,6 +187,7 @@ class MessageRouter:
         self.pool = pool
         self._routers: dict[str, Any] = {}
         self._lock = threading.RLock()  # add/remove take it, and so does _router
+        self._handlers: dict[tuple[Any, str], Handler] = {}
 
     def _router(self, server_key: str) -> Any:
         router = self._routers.get(server_key)
@@ -180,11 +202,28 @@ class MessageRouter:
         """Route ``pattern`` (the one endpoint grammar: ``{name}``,
         ``{name:type}``, ``+``, ``#``, ``$share/``) to ``func``."""
         parsed = parse_topic(pattern)
-        accepted = accepted_keywords(func) if style == DATA else None
+        handler = self._handler(func, style)
         with self._lock:
-            self._router(server_key).add(
-                parsed.pattern, Handler(func, style, accepted), parsed.captures
-            )
+            router = self._routers.get(server_key)
+            if router is None:
+                router = self._routers[server_key] = Router()
+            router.add(parsed.pattern, handler, parsed.captures)
+
+    def _handler(self, func: Callable[..., Any], style: str) -> Handler:
+        """One ``Handler`` per function and style, however many topics it
+        serves (mqtt-subscribe-100000); an unhashable callable gets its own."""
+        try:
+            handler = self._handlers.get((func, style))
+        except TypeError:
+            handler, func_key = None, None
+        else:
+            func_key = func
+        if handler is None:
+            accepted = accepted_keywords(func) if style == DATA else None
+            handler = Handler(func, style, accepted)
+            if func_key is not None:
+                self._handlers[func_key, style] = handler
+        return handler
 
     def remove(
         self, server_key: str, pattern: str, func: Callable[..., Any] | None = None

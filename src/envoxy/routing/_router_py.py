@@ -149,8 +149,14 @@ class _Entry:
         self.pattern = pattern
         self.seq = seq
         self.captures = captures
-        # PERF(router-*): a match without captures returns this prebuilt pair.
-        self.fixed = None if captures else (handler, NO_PARAMS)
+        # PERF(router-*): a match without captures returns this pair, made at
+        # its first match (PERF(mqtt-subscribe-100000): not one per add)
+        self.fixed = None
+
+
+#: the containers of a node that has none yet (never written to)
+_NO_CHILDREN: dict = {}
+_NO_ENTRIES: list = []
 
 
 @cython.cclass
@@ -167,27 +173,41 @@ class _Node:
     mask = cython.declare(cython.Py_ssize_t, visibility="public")
 
     def __init__(self, depth: int = 0) -> None:
-        self.children = {}
+        self._empty(depth)
+
+    @cython.cfunc
+    def _empty(self, depth: cython.Py_ssize_t) -> cython.void:
+        # PERF(mqtt-subscribe-100000): most nodes are leaves; they share the
+        # empty containers below until a child or an entry comes (add_child
+        # and Router.add replace them, nothing else writes to them)
+        self.children = _NO_CHILDREN
         self.plus = None
-        self.hash_entries = []
-        self.entries = []
+        self.hash_entries = _NO_ENTRIES
+        self.entries = _NO_ENTRIES
         self.depth = depth  # the topic level this node consumes next
         # PERF(router-*): the same children as lists, scanned without hashing
         # while the fan-out is small.
-        self.keys = []
-        self.kids = []
+        self.keys = _NO_ENTRIES
+        self.kids = _NO_ENTRIES
         # PERF(router-1000, router-100000): past SMALL_FANOUT, an open-addressed
         # table hashed over characters, so a level is looked up in place
         # (no substring object) -- compiled builds only.
-        self.slot_keys = []
-        self.slot_kids = []
+        self.slot_keys = _NO_ENTRIES
+        self.slot_kids = _NO_ENTRIES
         self.mask = 0
 
     def add_child(self, key: str, child: _Node) -> None:
         """Link ``child`` under ``key`` in every index the match paths use."""
-        self.children[key] = child
+        if self.keys is _NO_ENTRIES:
+            self.keys, self.kids = [], []
         self.keys.append(key)
         self.kids.append(child)
+        # PERF(mqtt-subscribe-100000): compiled, a small fan-out is found by
+        # scanning keys (see _child); the dict comes past SMALL_FANOUT
+        if self.children is not _NO_CHILDREN:
+            self.children[key] = child
+        elif not cython.compiled or len(self.keys) > SMALL_FANOUT:
+            self.children = dict(zip(self.keys, self.kids, strict=True))
         if cython.compiled and len(self.keys) > SMALL_FANOUT:
             if 2 * len(self.keys) > len(self.slot_keys):
                 self._rebuild_slots()
@@ -213,6 +233,42 @@ class _Node:
         self.slot_kids[slot] = child
 
 
+@cython.cfunc
+def _new_entry(
+    handler: object, pattern: str, seq: cython.long, captures: tuple
+) -> _Entry:
+    """An entry (compiled: without a Python-level ``__init__`` call)."""
+    if cython.compiled:
+        entry: _Entry = _Entry.__new__(_Entry)
+        entry.handler, entry.pattern, entry.seq = handler, pattern, seq
+        entry.captures, entry.fixed = captures, None
+        return entry
+    return _Entry(handler, pattern, seq, captures)
+
+
+@cython.cfunc
+def _child(node: _Node, key: str) -> object:
+    """The child of ``node`` under ``key``, or ``None``."""
+    if node.children is not _NO_CHILDREN:
+        return node.children.get(key)
+    keys: list = node.keys
+    k: cython.Py_ssize_t
+    for k in range(len(keys)):
+        if keys[k] == key:
+            return node.kids[k]
+    return None
+
+
+@cython.cfunc
+def _new_node(depth: cython.Py_ssize_t) -> _Node:
+    """A node at ``depth`` (compiled: without a Python-level ``__init__`` call)."""
+    if cython.compiled:
+        node: _Node = _Node.__new__(_Node)
+        node._empty(depth)
+        return node
+    return _Node(depth)
+
+
 @cython.annotation_typing(False)
 def parse_pattern(pattern: str) -> tuple[list[str], tuple[Any, ...]]:
     """Levels of ``pattern`` (``{var}`` levels become ``+``) and the captures
@@ -229,6 +285,8 @@ def parse_pattern(pattern: str) -> tuple[list[str], tuple[Any, ...]]:
             )
         text = rest
     levels = text.split("/")
+    if "{" not in text and "+" not in text and "#" not in text:
+        return levels, ()  # PERF(mqtt-subscribe-100000): nothing to look at
     captures = []
     last = len(levels) - 1
     for index, level in enumerate(levels):
@@ -265,34 +323,45 @@ class Router:
     @cython.annotation_typing(False)
     def add(self, pattern: str, handler: Any, captures: Any = None) -> None:
         """Register ``handler`` for ``pattern`` (the same pair twice is kept
-        once), with the capture plan ``captures`` (see the module docstring)."""
+        once), with the capture plan ``captures`` (see the module docstring).
+        With a plan, ``pattern`` is the grammar's (envoxy.routing.grammar),
+        which validated it: it is only split (mqtt-subscribe-100000)."""
         pattern = _exact_topic(pattern)
-        levels, parsed = parse_pattern(pattern)
         if captures is None:
-            captures = parsed
+            levels, captures = parse_pattern(pattern)
+        elif "{" in pattern or pattern.startswith(SHARE_PREFIX):
+            levels = parse_pattern(pattern)[0]
+            captures = tuple(captures)
         else:
+            levels = pattern.split("/")
             captures = tuple(captures)
         hashed = levels[-1] == "#"
         node = self._root
         for level in levels[:-1] if hashed else levels:
             if level == "+":
                 if node.plus is None:
-                    node.plus = _Node(node.depth + 1)
+                    node.plus = _new_node(node.depth + 1)
                 node = node.plus
             else:
-                child = node.children.get(level)
+                child = _child(node, level)
                 if child is None:
-                    child = _Node(node.depth + 1)
+                    child = _new_node(node.depth + 1)
                     node.add_child(level, child)
                 node = child
         target = node.hash_entries if hashed else node.entries
+        if target is _NO_ENTRIES:  # the node's first entry of this kind
+            target = []
+            if hashed:
+                node.hash_entries = target
+            else:
+                node.entries = target
         for existing in target:
             same = existing.handler is handler or existing.handler == handler
             if same and existing.pattern == pattern:
                 return
         self._seq += 1
         self._size += 1
-        target.append(_Entry(handler, pattern, self._seq, captures))
+        target.append(_new_entry(handler, pattern, self._seq, captures))
 
     @cython.annotation_typing(False)
     def remove(self, pattern: str, handler: Any = None) -> int:
@@ -302,7 +371,7 @@ class Router:
         hashed = levels[-1] == "#"
         node = self._root
         for level in levels[:-1] if hashed else levels:
-            node = node.plus if level == "+" else node.children.get(level)
+            node = node.plus if level == "+" else _child(node, level)
             if node is None:
                 return 0
         target = node.hash_entries if hashed else node.entries
@@ -316,7 +385,8 @@ class Router:
             )
         ]
         removed = len(target) - len(kept)
-        target[:] = kept
+        if removed:
+            target[:] = kept  # never the shared empty list: it lost nothing
         self._size -= removed
         return removed
 
@@ -363,7 +433,7 @@ def _match(root: _Node, topic: str) -> list:
             if node.entries:
                 found.extend(node.entries)
             continue
-        child = node.children.get(levels[index])
+        child = _child(node, levels[index])
         if child is not None:
             top = _push(stack, top, child)
         if node.plus is not None and not (shielded and index == 0):
@@ -471,7 +541,9 @@ def _match_spans(root: _Node, topic: str) -> list:
         value: object
         for i in range(nhits):
             current = found[i]
-            if current.fixed is not None:
+            if not current.captures:
+                if current.fixed is None:
+                    current.fixed = (current.handler, NO_PARAMS)
                 out.append(current.fixed)
                 continue
             params: dict = {}
@@ -561,7 +633,9 @@ def _results(found: list, levels: Any) -> list:
     entry: _Entry
     value: object
     for entry in found:
-        if entry.fixed is not None:
+        if not entry.captures:
+            if entry.fixed is None:
+                entry.fixed = (entry.handler, NO_PARAMS)
             out.append(entry.fixed)
             continue
         params: dict = {}

@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from envoxy import _speedups
 from envoxy.exceptions import ConfigError
@@ -78,9 +77,10 @@ CONVERTERS: dict[str, Callable[[str], Any]] = {
 Capture = tuple[int, str, int, bool]
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """One parsed endpoint (see the module docstring)."""
+class Endpoint(NamedTuple):
+    """One parsed endpoint (see the module docstring). A named tuple, not a
+    frozen dataclass: made once per subscription, and a frozen dataclass
+    pays an ``object.__setattr__`` per field (mqtt-subscribe-100000)."""
 
     text: str
     pattern: str
@@ -89,8 +89,30 @@ class Endpoint:
     topic: str
 
 
+def _plain_level(
+    level: str, index: int, last: int, where: str, wildcards: bool
+) -> None:
+    """Refuse a level without variables that is no valid level here."""
+    if level in ("+", "#") or (wildcards and ("+" in level or "#" in level)):
+        if not wildcards:
+            raise ConfigError(f"{where}: {level!r} is not a valid level")
+        if level == "#" and index != last:
+            raise ConfigError(f"{where}: '#' must be the last level")
+        if level not in ("+", "#"):
+            raise ConfigError(f"{where}: wildcards must fill a whole level")
+
+
 def _levels(text: str, where: str, wildcards: bool, plain: int) -> Endpoint:
     levels = text.split("/")
+    if "{" not in text and "}" not in text:
+        # PERF(mqtt-subscribe-100000): no variables, nothing to rewrite: only
+        # the levels with a wildcard character need a look
+        if "+" in text or "#" in text:
+            last = len(levels) - 1
+            for index, level in enumerate(levels):
+                if "+" in level or "#" in level:
+                    _plain_level(level, index, last, where, wildcards)
+        return Endpoint(text, text, (), text, text)
     pattern: list[str] = []
     captures: list[Capture] = []
     untyped: list[str] = []
@@ -100,13 +122,7 @@ def _levels(text: str, where: str, wildcards: bool, plain: int) -> Endpoint:
         if found is None:
             if "{" in level or "}" in level:
                 raise ConfigError(f"{where}: bad variable level {level!r}")
-            if level in ("+", "#") or (wildcards and ("+" in level or "#" in level)):
-                if not wildcards:
-                    raise ConfigError(f"{where}: {level!r} is not a valid level")
-                if level == "#" and index != last:
-                    raise ConfigError(f"{where}: '#' must be the last level")
-                if level not in ("+", "#"):
-                    raise ConfigError(f"{where}: wildcards must fill a whole level")
+            _plain_level(level, index, last, where, wildcards)
             pattern.append(level)
             untyped.append(level)
             continue
@@ -153,6 +169,8 @@ def parse_topic(topic: Any, where: str | None = None) -> Endpoint:
     # PERF(router-*): a plain {name} level stays the raw string (no call); MQTT's
     # "+" matches an empty level too
     parsed = _levels(text, label, wildcards=True, plain=KINDS["raw"])
+    if not share:
+        return parsed
     return Endpoint(
         topic,
         parsed.pattern,
