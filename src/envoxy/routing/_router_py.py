@@ -196,25 +196,27 @@ class _Node:
         self.slot_kids = _NO_ENTRIES
         self.mask = 0
 
+    @cython.ccall
     def add_child(self, key: str, child: _Node) -> None:
         """Link ``child`` under ``key`` in every index the match paths use."""
         if self.keys is _NO_ENTRIES:
             self.keys, self.kids = [], []
         self.keys.append(key)
         self.kids.append(child)
-        # PERF(mqtt-subscribe-100000): compiled, a small fan-out is found by
-        # scanning keys (see _child); the dict comes past SMALL_FANOUT
-        if self.children is not _NO_CHILDREN:
+        # PERF(mqtt-subscribe-100000): compiled, children are found by
+        # scanning keys or probing the slot table (see _child): no dict
+        if not cython.compiled:
+            if self.children is _NO_CHILDREN:
+                self.children = {}
             self.children[key] = child
-        elif not cython.compiled or len(self.keys) > SMALL_FANOUT:
-            self.children = dict(zip(self.keys, self.kids, strict=True))
-        if cython.compiled and len(self.keys) > SMALL_FANOUT:
+        elif len(self.keys) > SMALL_FANOUT:
             if 2 * len(self.keys) > len(self.slot_keys):
                 self._rebuild_slots()
             else:
                 self._place(key, child)
 
-    def _rebuild_slots(self) -> None:
+    @cython.cfunc
+    def _rebuild_slots(self) -> cython.void:
         capacity: cython.Py_ssize_t = 16
         while capacity < 2 * len(self.keys):
             capacity *= 2
@@ -225,7 +227,8 @@ class _Node:
         for k in range(len(self.keys)):
             self._place(self.keys[k], self.kids[k])
 
-    def _place(self, key: str, child: _Node) -> None:
+    @cython.cfunc
+    def _place(self, key: str, child: _Node) -> cython.void:
         slot: cython.Py_ssize_t = _span_hash(key, 0, len(key)) & self.mask
         while self.slot_keys[slot] is not None:  # load <= 1/2: a free slot exists
             slot = (slot + 1) & self.mask
@@ -249,14 +252,27 @@ def _new_entry(
 @cython.cfunc
 def _child(node: _Node, key: str) -> object:
     """The child of ``node`` under ``key``, or ``None``."""
-    if node.children is not _NO_CHILDREN:
+    if not cython.compiled:
         return node.children.get(key)
     keys: list = node.keys
     k: cython.Py_ssize_t
-    for k in range(len(keys)):
-        if keys[k] == key:
-            return node.kids[k]
-    return None
+    candidate: str
+    if len(keys) <= SMALL_FANOUT:
+        for k in range(len(keys)):
+            candidate = keys[k]
+            if candidate == key:
+                return node.kids[k]
+        return None
+    slot: cython.Py_ssize_t = _span_hash(key, 0, len(key)) & node.mask
+    probe: object
+    while True:  # load <= 1/2: a free slot ends every probe
+        probe = node.slot_keys[slot]
+        if probe is None:
+            return None
+        candidate = probe
+        if candidate == key:
+            return node.slot_kids[slot]
+        slot = (slot + 1) & node.mask
 
 
 @cython.cfunc
@@ -335,26 +351,43 @@ class Router:
         else:
             levels = pattern.split("/")
             captures = tuple(captures)
-        hashed = levels[-1] == "#"
-        node = self._root
-        for level in levels[:-1] if hashed else levels:
+        self._insert(levels, pattern, handler, captures)
+
+    @cython.cfunc
+    def _insert(
+        self, levels: list, pattern: str, handler: object, captures: tuple
+    ) -> cython.void:
+        """Walk (and grow) the trie along ``levels``; add the entry at its end."""
+        count: cython.Py_ssize_t = len(levels)
+        hashed: cython.bint = levels[count - 1] == "#"
+        if hashed:
+            count -= 1
+        node: _Node = self._root
+        child: _Node
+        level: str
+        i: cython.Py_ssize_t
+        for i in range(count):
+            level = levels[i]
             if level == "+":
                 if node.plus is None:
                     node.plus = _new_node(node.depth + 1)
                 node = node.plus
+                continue
+            found: object = _child(node, level)
+            if found is None:
+                child = _new_node(node.depth + 1)
+                node.add_child(level, child)
             else:
-                child = _child(node, level)
-                if child is None:
-                    child = _new_node(node.depth + 1)
-                    node.add_child(level, child)
-                node = child
-        target = node.hash_entries if hashed else node.entries
+                child = found
+            node = child
+        target: list = node.hash_entries if hashed else node.entries
         if target is _NO_ENTRIES:  # the node's first entry of this kind
             target = []
             if hashed:
                 node.hash_entries = target
             else:
                 node.entries = target
+        existing: _Entry
         for existing in target:
             same = existing.handler is handler or existing.handler == handler
             if same and existing.pattern == pattern:
