@@ -15,9 +15,9 @@ dead process's session is gone two minutes later. (MQTT 3.1.1 has no
 expiry: there a session is persistent only with a fixed ``client_id``.)
 
 ``max_message_bytes`` (default 4 MiB): under MQTT 5 the CONNECT's Maximum
-Packet Size, so the broker never sends this client anything larger (MQTT
-3.1.1 has no such field: the broker's own ``message_size_limit`` is the only
-bound there).
+Packet Size, so the broker never sends this client anything larger; on both
+protocols the read path (envoxy.mqtt.reader) drops a larger PUBLISH by its
+head without buffering it (MQTT 3.1.1 cannot tell the broker a maximum).
 
 ``outbox``: QoS 1/2 messages accepted while the broker is away (default 100),
 sent on reconnect; past it ``publish`` returns ``False``. Kept small on
