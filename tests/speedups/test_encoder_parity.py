@@ -196,3 +196,18 @@ def test_format_datetime_agrees(both: Any) -> None:
         assert compiled.encoder.format_datetime(moment) == pure.encoder.format_datetime(
             moment
         )
+
+
+@given(st.lists(values, max_size=6), st.floats(), st.decimals(allow_nan=False))
+@example([], 1e16, Decimal("0.00001"))
+@example([], 1.5e-6, Decimal("-0.000"))
+@example([], -1e-5, Decimal("1E+2"))
+def test_a_document_with_a_big_int_is_written_in_one_pass_the_same(
+    both: Any, items: list[Any], number: float, amount: Decimal
+) -> None:
+    """orjson refuses a big int; the compiled build then writes the whole
+    document itself (floats, Decimals, datetimes, UUIDs, strings included):
+    byte for byte what the pure build's rewrite and retry give."""
+    compiled, pure = both
+    doc = {"big": 2**70, "items": items, "n": number, "d": amount, "neg": -(2**66)}
+    assert outcome(compiled.encoder.dumps, doc) == outcome(pure.encoder.dumps, doc)
