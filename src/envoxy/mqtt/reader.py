@@ -26,7 +26,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
@@ -116,8 +116,12 @@ class WireMessage(paho.MQTTMessage):
         self._info: paho.MQTTMessageInfo | None = None
 
     @property
-    def topic(self) -> str:  # type: ignore[override]
+    def topic(self) -> str:
         return self._text
+
+    @topic.setter  # type: ignore[override]
+    def topic(self, value: str) -> None:
+        self._text, self._topic = value, value.encode("utf-8")
 
     @property  # type: ignore[override]
     def properties(self) -> Properties | None:
@@ -208,13 +212,14 @@ class BufferedClient(paho.Client):
 
     def _paho_handles(self, command: int, body: bytes) -> int:
         """A packet other than PUBLISH: paho's handler, as if paho read it."""
-        self._in_packet = _empty_in_packet()
-        self._in_packet.update(
+        state = _empty_in_packet()
+        state.update(
             command=command,
             have_remaining=1,
             remaining_length=len(body),
             packet=bytearray(body),
         )
+        self._in_packet = cast(Any, state)
         try:
             return int(self._packet_handle())
         except (_Malformed, ValueError, struct.error, IndexError) as exc:
@@ -223,7 +228,7 @@ class BufferedClient(paho.Client):
             )
             return _PROTOCOL
         finally:
-            self._in_packet = _empty_in_packet()
+            self._in_packet = cast(Any, _empty_in_packet())
 
     def _qos2(self, packet: tuple[Any, ...]) -> int:
         """PUBREC now; paho delivers it (``on_message``) when PUBREL comes."""

@@ -269,7 +269,7 @@ def _child(node: _Node, key: str) -> object:
         probe = node.slot_keys[slot]
         if probe is None:
             return None
-        candidate = probe
+        candidate = cython.cast(str, probe)
         if candidate == key:
             return node.slot_kids[slot]
         slot = (slot + 1) & node.mask
@@ -378,7 +378,7 @@ class Router:
                 child = _new_node(node.depth + 1)
                 node.add_child(level, child)
             else:
-                child = found
+                child = cython.cast(_Node, found)
             node = child
         target: list = node.hash_entries if hashed else node.entries
         if target is _NO_ENTRIES:  # the node's first entry of this kind

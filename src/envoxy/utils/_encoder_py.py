@@ -370,7 +370,7 @@ def _put_uint(out: _Out, value: cython.ulonglong, negative: cython.bint) -> cyth
 
 
 @cython.cfunc
-def _put_int(out: _Out, value: object) -> cython.int:
+def _put_int(out: _Out, value: Any) -> cython.int:
     """An int: 64-bit values as numbers, bigger ones as decimal strings."""
     if cython.compiled:
         overflow: cython.int = 0
@@ -449,7 +449,7 @@ def _lay_out_float(out: _Out, text: cython.p_char) -> cython.int:
 
 
 @cython.cfunc
-def _put_decimal(out: _Out, value: object) -> cython.int:
+def _put_decimal(out: _Out, value: Any) -> cython.int:
     """A Decimal as the float it converts to. Its own digits when they are
     those of that float (at most 15 significant digits round-trip, no
     exponent, 1e-5 <= |x| < 1e16): no float conversion, no dtoa."""
@@ -507,7 +507,7 @@ def _put_decimal(out: _Out, value: object) -> cython.int:
 
 
 @cython.cfunc
-def _put_datetime(out: _Out, value: object) -> cython.int:
+def _put_datetime(out: _Out, value: Any) -> cython.int:
     if cython.compiled:
         tz = datetime_tzinfo(value)
         if tz is not None and tz is not _UTC:
@@ -540,7 +540,7 @@ def _put_datetime(out: _Out, value: object) -> cython.int:
 
 
 @cython.cfunc
-def _shifted(value: object, offset: object) -> object:
+def _shifted(value: Any, offset: Any) -> Any:
     """``value - offset`` (the UTC fields of an aware datetime), as Python
     computes it; ``value - offset`` itself when it is not a plain timedelta."""
     if cython.compiled:
@@ -551,7 +551,7 @@ def _shifted(value: object, offset: object) -> object:
 
 
 @cython.cfunc
-def _put_date(out: _Out, value: object) -> cython.int:
+def _put_date(out: _Out, value: Any) -> cython.int:
     if cython.compiled:
         buf = cython.declare(cython.char[12])
         buf[0] = 34
@@ -566,7 +566,7 @@ def _put_date(out: _Out, value: object) -> cython.int:
 
 
 @cython.cfunc
-def _put_uuid(out: _Out, value: object) -> cython.int:
+def _put_uuid(out: _Out, value: Any) -> cython.int:
     if cython.compiled:
         number = value.int
         halves = cython.declare(cython.ulonglong[2])
@@ -589,7 +589,7 @@ def _put_uuid(out: _Out, value: object) -> cython.int:
 
 
 @cython.cfunc
-def _write(out: _Out, obj: object, depth: cython.int) -> cython.int:
+def _write(out: _Out, obj: Any, depth: cython.int) -> cython.int:
     if cython.compiled:
         if depth > MAX_DEPTH:
             raise _GiveUp()
@@ -652,7 +652,7 @@ def _write(out: _Out, obj: object, depth: cython.int) -> cython.int:
 
 
 @cython.cfunc
-def _single_pass(obj: object) -> object:
+def _single_pass(obj: Any) -> Any:
     """The document as bytes, or ``None``: orjson's path writes it."""
     if cython.compiled:
         out: _Out = _Out()
