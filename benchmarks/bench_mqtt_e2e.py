@@ -83,6 +83,9 @@ class Blaster:
     def close(self) -> None:
         self.process.kill()
         self.process.wait(10)
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()  # else an unraisable ResourceWarning lands in a later test
 
 
 @pytest.fixture(scope="module")
