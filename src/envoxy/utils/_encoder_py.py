@@ -109,9 +109,38 @@ def _digits_into(
 
 
 @cython.cfunc
+@cython.exceptval(check=False)
+def _datetime_into(buf: cython.p_char, pos: cython.int, value: Any) -> cython.void:
+    """``YYYY-MM-DDTHH:MM:SS.mmm+0000`` (28 bytes) of UTC fields at ``pos``."""
+    if cython.compiled:
+        _date_into(buf, pos, value)
+        buf[pos + 10] = 84  # T
+        _digits_into(buf, pos + 11, PyDateTime_DATE_GET_HOUR(value), 2)
+        buf[pos + 13] = 58  # :
+        _digits_into(buf, pos + 14, PyDateTime_DATE_GET_MINUTE(value), 2)
+        buf[pos + 16] = 58
+        _digits_into(buf, pos + 17, PyDateTime_DATE_GET_SECOND(value), 2)
+        buf[pos + 19] = 46  # .
+        _digits_into(buf, pos + 20, PyDateTime_DATE_GET_MICROSECOND(value) // 1000, 3)
+        memcpy(buf + pos + 23, b"+0000", 5)
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+def _date_into(buf: cython.p_char, pos: cython.int, value: Any) -> cython.void:
+    """``YYYY-MM-DD`` (10 bytes) at ``pos``."""
+    if cython.compiled:
+        _digits_into(buf, pos, PyDateTime_GET_YEAR(value), 4)
+        buf[pos + 4] = 45  # -
+        _digits_into(buf, pos + 5, PyDateTime_GET_MONTH(value), 2)
+        buf[pos + 7] = 45
+        _digits_into(buf, pos + 8, PyDateTime_GET_DAY(value), 2)
+
+
+@cython.cfunc
 def _utc_fields(value: Any) -> Any:
     """Shift an aware datetime to UTC (only when its offset is non-zero)."""
-    tz = value.tzinfo
+    tz = datetime_tzinfo(value) if cython.compiled else value.tzinfo
     if tz is None or tz is _UTC:
         return value
     offset = value.utcoffset()
@@ -130,27 +159,7 @@ def format_datetime(value: _dt.datetime) -> str:
 def _format_datetime(value: Any) -> str:
     if cython.compiled:
         buf = cython.declare(cython.char[29])
-        tz = datetime_tzinfo(value)
-        if tz is not None and tz is not _UTC:
-            value = _utc_fields(value)
-        _digits_into(buf, 0, PyDateTime_GET_YEAR(value), 4)
-        buf[4] = 45  # -
-        _digits_into(buf, 5, PyDateTime_GET_MONTH(value), 2)
-        buf[7] = 45
-        _digits_into(buf, 8, PyDateTime_GET_DAY(value), 2)
-        buf[10] = 84  # T
-        _digits_into(buf, 11, PyDateTime_DATE_GET_HOUR(value), 2)
-        buf[13] = 58  # :
-        _digits_into(buf, 14, PyDateTime_DATE_GET_MINUTE(value), 2)
-        buf[16] = 58
-        _digits_into(buf, 17, PyDateTime_DATE_GET_SECOND(value), 2)
-        buf[19] = 46  # .
-        _digits_into(buf, 20, PyDateTime_DATE_GET_MICROSECOND(value) // 1000, 3)
-        buf[23] = 43  # +
-        buf[24] = 48
-        buf[25] = 48
-        buf[26] = 48
-        buf[27] = 48
+        _datetime_into(buf, 0, _utc_fields(value))
         return buf[:28].decode("ascii")
     else:
         value = _utc_fields(value)
@@ -509,45 +518,12 @@ def _put_decimal(out: _Out, value: Any) -> cython.int:
 @cython.cfunc
 def _put_datetime(out: _Out, value: Any) -> cython.int:
     if cython.compiled:
-        tz = datetime_tzinfo(value)
-        if tz is not None and tz is not _UTC:
-            offset = value.utcoffset()
-            if offset:
-                value = _shifted(value, offset)
         buf = cython.declare(cython.char[30])
         buf[0] = 34
-        _digits_into(buf, 1, PyDateTime_GET_YEAR(value), 4)
-        buf[5] = 45
-        _digits_into(buf, 6, PyDateTime_GET_MONTH(value), 2)
-        buf[8] = 45
-        _digits_into(buf, 9, PyDateTime_GET_DAY(value), 2)
-        buf[11] = 84
-        _digits_into(buf, 12, PyDateTime_DATE_GET_HOUR(value), 2)
-        buf[14] = 58
-        _digits_into(buf, 15, PyDateTime_DATE_GET_MINUTE(value), 2)
-        buf[17] = 58
-        _digits_into(buf, 18, PyDateTime_DATE_GET_SECOND(value), 2)
-        buf[20] = 46
-        _digits_into(buf, 21, PyDateTime_DATE_GET_MICROSECOND(value) // 1000, 3)
-        buf[24] = 43
-        buf[25] = 48
-        buf[26] = 48
-        buf[27] = 48
-        buf[28] = 48
+        _datetime_into(buf, 1, _utc_fields(value))
         buf[29] = 34
         out.put(buf, 30)
     return 0
-
-
-@cython.cfunc
-def _shifted(value: Any, offset: Any) -> Any:
-    """``value - offset`` (the UTC fields of an aware datetime), as Python
-    computes it; ``value - offset`` itself when it is not a plain timedelta."""
-    if cython.compiled:
-        if type(offset) is not _dt.timedelta:
-            raise _GiveUp()
-        return value - offset
-    return value
 
 
 @cython.cfunc
@@ -555,11 +531,7 @@ def _put_date(out: _Out, value: Any) -> cython.int:
     if cython.compiled:
         buf = cython.declare(cython.char[12])
         buf[0] = 34
-        _digits_into(buf, 1, PyDateTime_GET_YEAR(value), 4)
-        buf[5] = 45
-        _digits_into(buf, 6, PyDateTime_GET_MONTH(value), 2)
-        buf[8] = 45
-        _digits_into(buf, 9, PyDateTime_GET_DAY(value), 2)
+        _date_into(buf, 1, value)
         buf[11] = 34
         out.put(buf, 12)
     return 0
