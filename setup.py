@@ -8,6 +8,7 @@ Each entry of CYTHON_MODULES compiles a pure-mode ``*_py.py`` file into its
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 
@@ -76,8 +77,9 @@ def _extensions() -> list[Extension]:
         _say("Cython is not installed: building a pure-Python package")
         return []
     include_dirs = [os.path.abspath("csrc")]
+    headers = sorted(glob.glob("csrc/*.h"))  # a changed header rebuilds
     extensions = [
-        Extension(name, [source], include_dirs=include_dirs)
+        Extension(name, [source], include_dirs=include_dirs, depends=headers)
         for name, source in CYTHON_MODULES
     ]
     try:
