@@ -15,6 +15,7 @@ from benchmarks.payloads import (
     straightforward_default,
     straightforward_dumps,
 )
+from benchmarks.upstream.workloads import rich_records
 from envoxy.utils import _encoder_c, _encoder_py
 
 RECORDS = mixed_records()
@@ -52,3 +53,26 @@ def test_encoder_bigint(benchmark: Any, impl: str) -> None:
     encode = {"c": _encoder_c.dumps, "py": _encoder_py.dumps}[impl]
     benchmark.group = "encoder-bigint"
     assert benchmark(encode, BIG).startswith(b'[{"n":"')
+
+
+# Issue 16's payload (the one `make bench-upstream` measures): 3 datetimes
+# (naive, UTC, +09:00), a date, 2 Decimals, nested dicts per record.
+RICH = rich_records()
+RICH_PLAIN = as_json_types(RICH)
+RICH_BIG = [dict(record) for record in RICH]
+RICH_BIG[25]["counter"] = 2**70
+
+RICH_CANDIDATES: dict[str, tuple[Callable[[Any], bytes], Any]] = {
+    "c": (_encoder_c.dumps, RICH),
+    "c-one-bigint": (_encoder_c.dumps, RICH_BIG),
+    "py": (_encoder_py.dumps, RICH),
+    "limit-orjson-plain": (orjson.dumps, RICH_PLAIN),
+}
+
+
+@pytest.mark.parametrize("impl", list(RICH_CANDIDATES))
+def test_encoder_rich(benchmark: Any, impl: str) -> None:
+    encode, payload = RICH_CANDIDATES[impl]
+    benchmark.group = "encoder-rich"
+    out = benchmark(encode, payload)
+    assert orjson.loads(out)[0]["seen"].endswith("+0000")

@@ -152,23 +152,12 @@ static inline void envoxy_shortest(uint64_t bits, uint64_t *f, int *e) {
     }
 }
 
-/* Write a finite v at dst (ENVOXY_FLOAT_MAX bytes of room); return the
- * length. ``plus``: write a '+' in a positive exponent (``1e+16``). */
-static inline int envoxy_write_double(double v, char *dst, int plus) {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
+/* The decimal f * 10**k (f > 0, no trailing zero, at most 17 digits) at dst
+ * in orjson's layout; returns the length. Also what a Decimal of up to 15
+ * significant digits is written as: the float it converts to has those very
+ * digits as its shortest form. */
+static inline int envoxy_lay_out(char *dst, uint64_t f, int k, int plus) {
     int pos = 0;
-    if (bits >> 63) {
-        dst[pos++] = '-';
-        bits &= ~(1ULL << 63);
-    }
-    if (bits == 0) {
-        memcpy(dst + pos, "0.0", 3);
-        return pos + 3;
-    }
-    uint64_t f;
-    int k;
-    envoxy_shortest(bits, &f, &k);
     char digits[20];
     int n = envoxy_write_u64(f, digits);
     int kk = n + k; /* where the decimal point goes, counted from the first digit */
@@ -214,6 +203,26 @@ static inline int envoxy_write_double(double v, char *dst, int plus) {
         dst[pos++] = (char)('0' + x % 10);
     }
     return pos;
+}
+
+/* Write a finite v at dst (ENVOXY_FLOAT_MAX bytes of room); return the
+ * length. ``plus``: write a '+' in a positive exponent (``1e+16``). */
+static inline int envoxy_write_double(double v, char *dst, int plus) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int pos = 0;
+    if (bits >> 63) {
+        dst[pos++] = '-';
+        bits &= ~(1ULL << 63);
+    }
+    if (bits == 0) {
+        memcpy(dst + pos, "0.0", 3);
+        return pos + 3;
+    }
+    uint64_t f;
+    int k;
+    envoxy_shortest(bits, &f, &k);
+    return pos + envoxy_lay_out(dst + pos, f, k, plus);
 }
 
 #endif

@@ -48,35 +48,26 @@ if cython.compiled:
         datetime_tzinfo,
         import_datetime,
     )
-    from cython.cimports.cpython.dict import PyDict_Next  # type: ignore[import-not-found]
-    from cython.cimports.cpython.float import (  # type: ignore[import-not-found]
-        PyFloat_AS_DOUBLE,
-    )
-    from cython.cimports.cpython.long import (  # type: ignore[import-not-found]
-        PyLong_AsLongLongAndOverflow,
-        PyLong_AsUnsignedLongLongMask,
-    )
-    from cython.cimports.cpython.mem import (  # type: ignore[import-not-found]
-        PyMem_Free,
-        PyMem_Malloc,
-        PyMem_Realloc,
-    )
-    from cython.cimports.cpython.object import PyObject  # type: ignore[import-not-found]
-    from cython.cimports.cpython.unicode import (  # type: ignore[import-not-found]
-        PyUnicode_AsUTF8AndSize,
-    )
+    from cython.cimports.cpython.exc import PyErr_Clear  # type: ignore[import-not-found]
     from cython.cimports.envoxy.utils._cjson import (  # type: ignore[import-not-found]
         ENVOXY_FLOAT_MAX,
         envoxy_civil_from_days,
         envoxy_days_from_civil,
-        envoxy_escape_into,
+        envoxy_decimal_enable,
+        envoxy_decimal_probe,
+        envoxy_out,
+        envoxy_out_data,
+        envoxy_out_give_back,
+        envoxy_out_size,
+        envoxy_out_take,
+        envoxy_put_decimal_fields,
+        envoxy_put_float,
+        envoxy_room,
         envoxy_two_digits,
-        envoxy_utf8,
         envoxy_uuid_into,
-        envoxy_write_double,
-        envoxy_write_u64,
+        envoxy_walk_value,
+        envoxy_wrote,
     )
-    from cython.cimports.libc.math import isfinite  # type: ignore[import-not-found]
     from cython.cimports.libc.string import memcpy  # type: ignore[import-not-found]
 
     import_datetime()
@@ -270,19 +261,18 @@ def normalize(obj: Any, depth: int = 0) -> Any:
     return obj
 
 
-# -- the compiled single pass (PERF(encoder-mixed, encoder-bigint)) -----------------
+# -- the compiled single pass (PERF(encoder-mixed, encoder-rich)) ------------------
 #
-# Compiled, when orjson refuses a document for a big int, ``dumps`` writes it
-# itself in one pass, datetimes, dates, Decimals, UUIDs and big ints included,
-# instead of rewriting a copy for orjson. (As the first try it was slower than
-# orjson with the hook on the gate's payloads: floats through dtoa and UUIDs
-# through int arithmetic cost more than orjson's own.) It takes only exact
-# built-in types; anything else (a
-# subclass, a set, a bad key, a surrogate, too deep) makes it give up, and
-# the orjson path below writes the same document, or raises its error. Floats
-# are written as orjson writes them: Python's shortest repr, laid out by the
-# installed orjson's rules, which are probed at import (``_FLOAT_LAYOUT``);
-# an orjson whose layout is neither known one leaves floats to orjson.
+# Compiled, ``dumps`` first writes the document itself in one pass: the walk
+# over containers and JSON-native values is C (csrc/envoxy_json.h), and calls
+# back here only for datetimes, dates, Decimals and UUIDs, which it writes as
+# the orjson hook path would. It takes only exact built-in types; anything
+# else (a subclass, a set, a bad key, a surrogate, too deep) makes it give
+# up, and the orjson path below writes the same document, or raises its
+# error. Floats are written as orjson writes them: shortest round-trip digits
+# (csrc/envoxy_float.h) in the installed orjson's layout, probed at import
+# (``_FLOAT_LAYOUT``); an orjson whose layout is neither known one leaves
+# documents with floats to orjson.
 
 
 class _GiveUp(Exception):
@@ -295,207 +285,49 @@ _Decimal = Decimal
 _UUID = _uuid.UUID
 
 
-@cython.final
-@cython.cclass
-class _Out:
-    """A growing C buffer of JSON bytes."""
-
-    buf = cython.declare(cython.p_char)
-    size = cython.declare(cython.Py_ssize_t)
-    cap = cython.declare(cython.Py_ssize_t)
-
-    def __cinit__(self) -> None:
-        if cython.compiled:
-            self.cap = 4096
-            self.size = 0
-            self.buf = cython.cast(cython.p_char, PyMem_Malloc(self.cap))
-            if not self.buf:
-                raise MemoryError()
-
-    def __dealloc__(self) -> None:
-        if cython.compiled:
-            PyMem_Free(self.buf)
-
-    # PERF(encoder-mixed): inline and with an explicit error value, so that
-    # no call here costs a PyErr_Occurred() check.
-    @cython.cfunc
-    @cython.inline
-    @cython.exceptval(-1)
-    def reserve(self, extra: cython.Py_ssize_t) -> cython.int:
-        """Make room for ``extra`` more bytes at ``buf + size``."""
-        if self.size + extra > self.cap:
-            return self.grow(extra)
-        return 0
-
-    @cython.cfunc
-    @cython.exceptval(-1)
-    def grow(self, extra: cython.Py_ssize_t) -> cython.int:
-        if cython.compiled:
-            cap: cython.Py_ssize_t = self.cap * 2
-            while cap < self.size + extra:
-                cap *= 2
-            grown = cython.cast(cython.p_char, PyMem_Realloc(self.buf, cap))
-            if not grown:
-                raise MemoryError()
-            self.buf, self.cap = grown, cap
-        return 0
-
-    @cython.cfunc
-    @cython.inline
-    @cython.exceptval(-1)
-    def put(self, data: cython.p_char, n: cython.Py_ssize_t) -> cython.int:
-        if cython.compiled:
-            self.reserve(n)
-            memcpy(self.buf + self.size, data, n)
-            self.size += n
-        return 0
-
-    @cython.cfunc
-    @cython.inline
-    @cython.exceptval(-1)
-    def byte(self, c: cython.char) -> cython.int:
-        if cython.compiled:
-            self.reserve(1)
-            self.buf[self.size] = c
-            self.size += 1
-        return 0
-
-
 @cython.cfunc
 @cython.exceptval(-1)
-def _put_str(out: _Out, text: str) -> cython.int:
-    """A JSON string, escaped as orjson escapes: quote, backslash and the
-    control characters (short forms for \\b \\t \\n \\f \\r), nothing else."""
+def _put_float(out: cython.p_void, value: cython.double) -> cython.int:
     if cython.compiled:
-        n: cython.Py_ssize_t = 0
-        raw: cython.p_const_char = envoxy_utf8(text, cython.address(n))
-        out.reserve(n * 6 + 10)
-        dst: cython.p_char = out.buf + out.size
-        dst[0] = 34
-        k: cython.Py_ssize_t = envoxy_escape_into(raw, n, dst + 1)
-        dst[k + 1] = 34
-        out.size += k + 2
-    return 0
-
-
-@cython.cfunc
-@cython.exceptval(-1)
-def _put_uint(out: _Out, value: cython.ulonglong, negative: cython.bint) -> cython.int:
-    if cython.compiled:
-        out.reserve(21)
-        dst: cython.p_char = out.buf + out.size
-        if negative:
-            dst[0] = 45
-            out.size += 1 + envoxy_write_u64(value, dst + 1)
-        else:
-            out.size += envoxy_write_u64(value, dst)
-    return 0
-
-
-@cython.cfunc
-@cython.exceptval(-1)
-def _put_int(out: _Out, value: Any) -> cython.int:
-    """An int: 64-bit values as numbers, bigger ones as decimal strings."""
-    if cython.compiled:
-        overflow: cython.int = 0
-        small: cython.longlong = PyLong_AsLongLongAndOverflow(
-            value, cython.address(overflow)
-        )
-        if overflow == 0:
-            if small < 0:
-                _put_uint(out, cython.cast(cython.ulonglong, -(small + 1)) + 1, True)
-            else:
-                _put_uint(out, cython.cast(cython.ulonglong, small), False)
-        elif overflow > 0 and value <= UINT64_MAX:
-            _put_uint(out, PyLong_AsUnsignedLongLongMask(value), False)
-        else:
-            _put_str(out, str(value))
-    return 0
-
-
-@cython.cfunc
-@cython.exceptval(-1)
-def _put_float(out: _Out, value: cython.double) -> cython.int:
-    """A float as the installed orjson writes it: its shortest round-trip
-    digits (csrc/envoxy_float.h) in orjson's layout (``_FLOAT_LAYOUT``)."""
-    if cython.compiled:
-        if not isfinite(value):
-            out.put(b"null", 4)
-            return 0
-        if _FLOAT_LAYOUT == 0:
-            raise _GiveUp()
-        out.reserve(ENVOXY_FLOAT_MAX)
-        out.size += envoxy_write_double(value, out.buf + out.size, _FLOAT_LAYOUT == 2)
-    return 0
-
-
-@cython.cfunc
-@cython.exceptval(-1)
-def _put_decimal(out: _Out, value: Any) -> cython.int:
-    """A Decimal as the float it converts to. Its own digits when they are
-    those of that float (at most 15 significant digits round-trip, no
-    exponent, 1e-5 <= |x| < 1e16): no float conversion."""
-    if cython.compiled:
-        text: str = str(value)
-        n: cython.Py_ssize_t = 0
-        t: cython.p_char = cython.cast(
-            cython.p_char, PyUnicode_AsUTF8AndSize(text, cython.address(n))
-        )
-        i: cython.Py_ssize_t = 0
-        negative: cython.bint = n > 0 and t[0] == 45  # -
-        if negative:
-            i = 1
-        int_start: cython.Py_ssize_t = i
-        while i < n and 48 <= t[i] <= 57:
-            i += 1
-        int_end: cython.Py_ssize_t = i
-        frac_start: cython.Py_ssize_t = i
-        frac_end: cython.Py_ssize_t = i
-        if i < n and t[i] == 46:  # .
-            frac_start = i + 1
-            i += 1
-            while i < n and 48 <= t[i] <= 57:
-                i += 1
-            frac_end = i
-        if i != n or int_end == int_start:  # an exponent, NaN, Infinity: as a float
-            return _put_float(out, float(value))
-        while int_start < int_end - 1 and t[int_start] == 48:
-            int_start += 1
-        while frac_end > frac_start and t[frac_end - 1] == 48:
-            frac_end -= 1
-        whole_zero: cython.bint = int_end - int_start == 1 and t[int_start] == 48
-        lead: cython.Py_ssize_t = frac_start
-        significant: cython.Py_ssize_t
-        if whole_zero:
-            while lead < frac_end and t[lead] == 48:
-                lead += 1
-            significant = frac_end - lead
-        else:
-            significant = (int_end - int_start) + (frac_end - frac_start)
-        if (
-            significant > 15
-            or int_end - int_start > 16
-            or (whole_zero and lead < frac_end and lead - frac_start >= 5)
+        if envoxy_put_float(
+            cython.cast(cython.pointer(envoxy_out), out), value, _FLOAT_PLUS
         ):
-            return _put_float(out, float(value))
-        out.reserve(n + 3)
-        dst: cython.p_char = out.buf + out.size
-        k: cython.Py_ssize_t = 0
-        if negative:
-            dst[0] = 45
-            k = 1
-        memcpy(dst + k, t + int_start, int_end - int_start)
-        k += int_end - int_start
-        dst[k] = 46
-        k += 1
-        if frac_end == frac_start:
-            dst[k] = 48
-            k += 1
-        else:
-            memcpy(dst + k, t + frac_start, frac_end - frac_start)
-            k += frac_end - frac_start
-        out.size += k
+            raise _GiveUp()
     return 0
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def _put_decimal(out: cython.p_void, value: Any) -> cython.int:
+    """A Decimal as the float it converts to. Up to 15 significant digits in
+    the normal double range, from its own fields (no str(), no float()): the
+    float has those very digits; otherwise through ``float()``."""
+    if cython.compiled:
+        n: cython.Py_ssize_t = 0
+        dst: cython.p_char = envoxy_room(out, ENVOXY_FLOAT_MAX)
+        if envoxy_put_decimal_fields(dst, cython.address(n), value, _FLOAT_PLUS) == 0:
+            envoxy_wrote(out, n)
+            return 0
+        return _put_float(out, float(value))
+    return 0
+
+
+def _probe_decimal_layout() -> bool:
+    """Whether Decimals can be read in place (csrc/envoxy_json.h): known
+    values must show their sign, exponent, digit count and word there."""
+    if not cython.compiled:
+        return False
+    size = Decimal.__basicsize__
+    known = [
+        (Decimal("12345.6789"), 0, -4, 9, 123456789),
+        (Decimal("-1E+30"), 1, 30, 1, 1),
+        (Decimal("0.000"), 0, -3, 1, 0),
+        (Decimal("-9999999999999999999"), 1, 0, 19, 9999999999999999999),
+    ]
+    return all(
+        envoxy_decimal_probe(d, size, negative, exp, digits, word)
+        for d, negative, exp, digits, word in known
+    )
 
 
 _DAY_MICROS = cython.declare(cython.longlong, 86_400_000_000)
@@ -530,24 +362,23 @@ def _utc_shift(tz: Any, value: Any) -> cython.longlong:
 
 @cython.cfunc
 @cython.exceptval(-1)
-def _put_datetime(out: _Out, value: Any) -> cython.int:
+def _put_datetime(out: cython.p_void, value: Any) -> cython.int:
     """A datetime in UTC. An offset is applied to its fields in C (no new
     datetime object); a shift out of years 1-9999 gives up, so that orjson's
     path raises the OverflowError ``value - offset`` raises."""
     if cython.compiled:
-        out.reserve(30)
-        buf: cython.p_char = out.buf + out.size
+        buf: cython.p_char = envoxy_room(out, 30)
         buf[0] = 34
         buf[29] = 34
         tz = datetime_tzinfo(value)
         if tz is None or tz is _UTC:
             _datetime_into(buf, 1, value)
-            out.size += 30
+            envoxy_wrote(out, 30)
             return 0
         shift: cython.longlong = _utc_shift(tz, value)
         if shift == 0:
             _datetime_into(buf, 1, value)
-            out.size += 30
+            envoxy_wrote(out, 30)
             return 0
         days: cython.longlong = envoxy_days_from_civil(
             PyDateTime_GET_YEAR(value),
@@ -587,154 +418,68 @@ def _put_datetime(out: _Out, value: Any) -> cython.int:
             seconds % 60,
             t % 1_000_000 // 1000,
         )
-        out.size += 30
+        envoxy_wrote(out, 30)
     return 0
 
 
 @cython.cfunc
 @cython.exceptval(-1)
-def _put_date(out: _Out, value: Any) -> cython.int:
+def _put_date(out: cython.p_void, value: Any) -> cython.int:
     if cython.compiled:
-        buf = cython.declare(cython.char[12])
+        buf: cython.p_char = envoxy_room(out, 12)
         buf[0] = 34
         _date_into(buf, 1, value)
         buf[11] = 34
-        out.put(buf, 12)
+        envoxy_wrote(out, 12)
     return 0
 
 
 @cython.cfunc
 @cython.exceptval(-1)
-def _put_uuid(out: _Out, value: Any) -> cython.int:
+def _put_uuid(out: cython.p_void, value: Any) -> cython.int:
     if cython.compiled:
-        out.reserve(38)
-        dst: cython.p_char = out.buf + out.size
+        dst: cython.p_char = envoxy_room(out, 38)
         dst[0] = 34
         envoxy_uuid_into(value.int, dst + 1)
         dst[37] = 34
-        out.size += 38
+        envoxy_wrote(out, 38)
     return 0
 
 
 @cython.cfunc
 @cython.exceptval(-1)
-def _put_dict(out: _Out, obj: dict, depth: cython.int) -> cython.int:
+def _put_other(out: cython.p_void, obj: Any) -> cython.int:
+    """What the C walk does not write itself; 1: not taken."""
     if cython.compiled:
-        if depth >= _DEPTH_LIMIT:  # orjson takes 254 nested containers, not 255
-            raise _GiveUp()
-        out.byte(123)
-        pos: cython.Py_ssize_t = 0
-        key_ptr = cython.declare(cython.pointer(PyObject))
-        value_ptr = cython.declare(cython.pointer(PyObject))
-        first: cython.bint = True
-        while PyDict_Next(
-            obj,
-            cython.address(pos),
-            cython.address(key_ptr),
-            cython.address(value_ptr),
-        ):
-            key = cython.cast(object, key_ptr)
-            item = cython.cast(object, value_ptr)
-            if type(key) is not str:
-                raise _GiveUp()
-            if not first:
-                out.byte(44)
-            first = False
-            _put_str(out, key)
-            out.byte(58)
-            if type(item) is str:
-                _put_str(out, item)
-            else:
-                _write(out, item, depth + 1)
-        out.byte(125)
-    return 0
-
-
-@cython.cfunc
-@cython.exceptval(-1)
-@cython.wraparound(False)
-def _put_list(out: _Out, obj: list, depth: cython.int) -> cython.int:
-    # Owned references and a bounds-checked index: a tzinfo's utcoffset()
-    # (Python code) may change the containers being written.
-    if cython.compiled:
-        if depth >= _DEPTH_LIMIT:
-            raise _GiveUp()
-        out.byte(91)
-        i: cython.Py_ssize_t
-        for i in range(len(obj)):
-            if i:
-                out.byte(44)
-            item = obj[i]
-            if type(item) is str:
-                _put_str(out, item)
-            else:
-                _write(out, item, depth + 1)
-        out.byte(93)
-    return 0
-
-
-@cython.cfunc
-@cython.exceptval(-1)
-def _write(out: _Out, obj: Any, depth: cython.int) -> cython.int:
-    if cython.compiled:
-        kind = type(obj)
-        if kind is str:
-            return _put_str(out, obj)
-        if kind is dict:
-            return _put_dict(out, obj, depth)
-        if kind is list:
-            return _put_list(out, obj, depth)
-        if kind is tuple:
-            return _put_list(out, list(obj), depth)
-        if obj is None:
-            return out.put(b"null", 4)
-        if obj is True:
-            return out.put(b"true", 4)
-        if obj is False:
-            return out.put(b"false", 5)
-        if kind is int:
-            return _put_int(out, obj)
-        if kind is float:
-            return _put_float(out, PyFloat_AS_DOUBLE(obj))
         if PyDateTime_CheckExact(obj):
             return _put_datetime(out, obj)
         if PyDate_CheckExact(obj):
             return _put_date(out, obj)
+        kind = type(obj)
         if kind is _Decimal:
             return _put_decimal(out, obj)
         if kind is _UUID:
             return _put_uuid(out, obj)
-        raise _GiveUp()
-    return 0
-
-
-#: The buffer of the last single pass, kept for the next (up to this size):
-#: a page of records then costs no malloc and no regrowth. Taken out while
-#: in use, so a call re-entered from a tzinfo's Python code gets its own.
-_SPARE_LIMIT = cython.declare(cython.Py_ssize_t, 1 << 20)
-_spare = cython.declare(object, None)
+    return 1
 
 
 @cython.cfunc
 def _single_pass(obj: Any) -> Any:
     """The document as bytes, or ``None``: orjson's path writes it."""
-    global _spare
     if cython.compiled:
-        out: _Out
-        if _spare is None:
-            out = _Out()
-        else:
-            out = _spare
-            _spare = None
-            out.size = 0
-        try:
-            _write(out, obj, 0)
-        except Exception:  # _GiveUp, or anything orjson's path must judge itself
+        out: cython.p_void = envoxy_out_take()
+        if out == cython.NULL:
+            PyErr_Clear()
             return None
-        finally:
-            if out.cap <= _SPARE_LIMIT:
-                _spare = out
-        return PyBytes_FromStringAndSize(out.buf, out.size)
+        written = None
+        if envoxy_walk_value(out, obj, _FLOAT_PLUS, _DEPTH_LIMIT, _put_other) == 0:
+            written = PyBytes_FromStringAndSize(
+                envoxy_out_data(out), envoxy_out_size(out)
+            )
+        else:
+            PyErr_Clear()  # _GiveUp, or anything orjson's path must judge itself
+        envoxy_out_give_back(out)
+        return written
     return None
 
 
@@ -774,6 +519,12 @@ def _probe_float_layout() -> int:
 
 
 _FLOAT_LAYOUT = cython.declare(cython.int, _probe_float_layout())
+if cython.compiled:
+    envoxy_decimal_enable(_probe_decimal_layout())
+#: the walk's ``plus``: 1 writes ``1e+16``, 0 ``1e16``, -1 leaves floats to orjson
+_FLOAT_PLUS = cython.declare(
+    cython.int, 1 if _FLOAT_LAYOUT == 2 else 0 if _FLOAT_LAYOUT == 1 else -1
+)
 
 
 @cython.annotation_typing(False)
