@@ -137,13 +137,29 @@ def _msgs_per_s(topic: str, arrivals: Arrivals, rounds: int = 5) -> float:
     return best
 
 
-def mqtt_envoxy(protocol: int) -> float:
+def other_filters(count: int) -> list[str]:
+    """``count`` filters a big service also holds (the shapes of the router
+    benchmark's): none matches the measured topic."""
+    return [
+        f"tenants/t{i % 97}/devices/d{i}/+/state" if i % 2 else f"devices/x{i}/#"
+        for i in range(count)
+    ]
+
+
+def _ignore(client: Any, userdata: Any, message: Any) -> None:
+    del client, userdata, message
+
+
+def mqtt_envoxy(protocol: int, others: int = 0) -> dict[str, float]:
     """``mqttc.subscribe(key, topic, callback)``: the consumer API both have
     (upstream's callback style: client, userdata, message). Config comes
     from ``uwsgi.opt["conf_content"]``, as under envoxyd, for both packages:
     outside uWSGI upstream's Config makes the credential HTTP call and exits
     (-10) when there is none. Run in a process of its own (``--mqtt N``).
-    Upstream speaks MQTT 3.1.1 only and ignores ``protocol``."""
+    Upstream speaks MQTT 3.1.1 only and ignores ``protocol``. With
+    ``others``, that many other filters are subscribed first (timed: the
+    subscription build through the public API), so each message is
+    dispatched among them."""
     import types
     import uuid
 
@@ -160,10 +176,18 @@ def mqtt_envoxy(protocol: int) -> float:
     sys.modules["uwsgi"] = stub
     from envoxy import mqttc
 
-    topic = f"bench/{uuid.uuid4().hex[:8]}/e2e"
+    fillers = other_filters(others)
+    start = time.perf_counter()
+    for pattern in fillers:
+        mqttc.subscribe("main", pattern, _ignore)
+    subscribe_s = time.perf_counter() - start
+    # under the fillers' crowded first level, so the lookup there is paid
+    topic = f"devices/bench-{uuid.uuid4().hex[:8]}/e2e"
     arrivals = Arrivals()
     mqttc.subscribe("main", topic, arrivals.hit)
-    return _msgs_per_s(topic, arrivals)
+    if others:
+        time.sleep(2)  # the broker's SUBACKs for the fillers
+    return {"rate": _msgs_per_s(topic, arrivals), "subscribe_s": subscribe_s}
 
 
 def mqtt_bare_paho() -> float:
@@ -184,15 +208,15 @@ def mqtt_bare_paho() -> float:
         consumer.disconnect()
 
 
-def _mqtt_in_own_process(protocol: int) -> float:
+def _mqtt_in_own_process(protocol: int, others: int = 0) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, "-s", __file__, "--mqtt", str(protocol)],
+        [sys.executable, "-s", __file__, "--mqtt", str(protocol), str(others)],
         capture_output=True,
         text=True,
         check=True,
-        timeout=300,
+        timeout=600,
     )
-    return float(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def _broker_up() -> bool:
@@ -222,14 +246,18 @@ def main() -> None:
     results["json_rich_bytes"] = len(envoxy_json_dumps(records))
     if _broker_up():
         results["mqtt_bare_paho_msgs"] = mqtt_bare_paho()
-        results["mqtt_e2e_msgs"] = _mqtt_in_own_process(311)
-        results["mqtt_e2e_5_msgs"] = _mqtt_in_own_process(5)
+        results["mqtt_e2e_msgs"] = _mqtt_in_own_process(311)["rate"]
+        results["mqtt_e2e_5_msgs"] = _mqtt_in_own_process(5)["rate"]
+        for others in (1_000, 100_000):  # 3.1.1: what both speak
+            fanned = _mqtt_in_own_process(311, others)
+            results[f"mqtt_e2e_{others}_msgs"] = fanned["rate"]
+            results[f"mqtt_subscribe_{others}_s"] = fanned["subscribe_s"]
     print(json.dumps(results), flush=True)
     os._exit(0)  # consumer threads of either package must not hold the exit
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--mqtt"]:
-        print(mqtt_envoxy(int(sys.argv[2])), flush=True)
+        print(json.dumps(mqtt_envoxy(int(sys.argv[2]), int(sys.argv[3]))), flush=True)
         os._exit(0)  # either package's consumer threads must not hold the exit
     main()
