@@ -297,8 +297,11 @@ class Connection:
             log.error(f"mqtt {self.settings.key}: could not route {topic!r}: {exc!r}")
 
     # -- operations -------------------------------------------------------------------
-    def subscribe(self, pattern: str, qos: int = 0) -> bool:
-        """Remember the subscription (it is restored on every reconnect) and send it."""
+    def subscribe(
+        self, pattern: str, qos: int = 0, broker_filter: str | None = None
+    ) -> bool:
+        """Remember the subscription (it is restored on every reconnect) and send
+        it. ``broker_filter``: the pattern's, when the caller parsed it already."""
         if qos not in (0, 1, 2):
             raise ValueError(f"qos must be 0, 1 or 2, got {qos!r}")
         with self._lock:
@@ -306,7 +309,9 @@ class Connection:
             client = self._client
         if client is None or not self._connected.is_set():
             return False  # sent by _on_connect
-        result, _ = client.subscribe(_subscription_filter(pattern), qos=qos)
+        if broker_filter is None:
+            broker_filter = _subscription_filter(pattern)
+        result, _ = client.subscribe(broker_filter, qos=qos)
         return result == paho.MQTT_ERR_SUCCESS
 
     def unsubscribe(self, pattern: str) -> None:

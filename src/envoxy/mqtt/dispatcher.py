@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.routing.grammar import parse_topic
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.utils.headers import generate_headers
 from envoxy.utils.logs import log
@@ -75,9 +76,11 @@ def _bind(
     """Register ``func`` for ``topic`` and subscribe (now, or on connect)."""
     connector = _connector()
     connection = connector.connection(server_key, connect=False)
+    # PERF(mqtt-subscribe): parsed once for the router and the broker filter
+    parsed = parse_topic(topic)
     if func is not None:
-        connector.router.add(server_key, topic, func, style)
-    subscribed = connection.subscribe(topic, qos)
+        connector.router.add(server_key, topic, func, style, parsed)
+    subscribed = connection.subscribe(topic, qos, parsed.broker_filter)
     if not connection.is_connected():
         connection.connect()
     return bool(subscribed or connection.is_connected())

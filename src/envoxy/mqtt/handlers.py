@@ -22,7 +22,7 @@ import orjson
 from envoxy.mqtt.acks import Delivery
 from envoxy.mqtt.reader import WireMessage
 from envoxy.routing import Router
-from envoxy.routing.grammar import parse_topic
+from envoxy.routing.grammar import Endpoint, parse_topic
 from envoxy.utils.logs import log
 from envoxy.views.dispatch import accepted_keywords, fit_keywords
 
@@ -197,11 +197,18 @@ class MessageRouter:
         return router
 
     def add(
-        self, server_key: str, pattern: str, func: Callable[..., Any], style: str = DATA
+        self,
+        server_key: str,
+        pattern: str,
+        func: Callable[..., Any],
+        style: str = DATA,
+        parsed: Endpoint | None = None,
     ) -> None:
         """Route ``pattern`` (the one endpoint grammar: ``{name}``,
-        ``{name:type}``, ``+``, ``#``, ``$share/``) to ``func``."""
-        parsed = parse_topic(pattern)
+        ``{name:type}``, ``+``, ``#``, ``$share/``) to ``func``. ``parsed``:
+        ``parse_topic(pattern)``, when the caller has it already."""
+        if parsed is None:
+            parsed = parse_topic(pattern)
         handler = self._handler(func, style)
         with self._lock:
             router = self._routers.get(server_key)
