@@ -116,6 +116,28 @@ static inline void envoxy_to_decimal(int q, uint64_t c, uint64_t *f, int *e) {
     *f = (cmp < 0 || (cmp == 0 && (s & 1) == 0)) ? s : t;
 }
 
+/* Take the trailing zeros off f > 0, widest steps first; returns how many. */
+static inline int envoxy_strip_zeros(uint64_t *f) {
+    int zeros = 0;
+    while (*f % 100000000 == 0) {
+        *f /= 100000000;
+        zeros += 8;
+    }
+    if (*f % 10000 == 0) {
+        *f /= 10000;
+        zeros += 4;
+    }
+    if (*f % 100 == 0) {
+        *f /= 100;
+        zeros += 2;
+    }
+    if (*f % 10 == 0) {
+        *f /= 10;
+        zeros += 1;
+    }
+    return zeros;
+}
+
 /* Digits of a finite, non-zero |v|: f * 10**e with no trailing zero in f. */
 static inline void envoxy_shortest(uint64_t bits, uint64_t *f, int *e) {
     uint64_t t = bits & ((1ULL << 52) - 1);
@@ -133,23 +155,7 @@ static inline void envoxy_shortest(uint64_t bits, uint64_t *f, int *e) {
     } else {
         envoxy_to_decimal(-1074, t, f, e);
     }
-    /* trailing zeros off, widest steps first (f has up to 17 digits) */
-    while (*f % 100000000 == 0) {
-        *f /= 100000000;
-        *e += 8;
-    }
-    if (*f % 10000 == 0) {
-        *f /= 10000;
-        *e += 4;
-    }
-    if (*f % 100 == 0) {
-        *f /= 100;
-        *e += 2;
-    }
-    if (*f % 10 == 0) {
-        *f /= 10;
-        *e += 1;
-    }
+    *e += envoxy_strip_zeros(f);
 }
 
 /* The decimal f * 10**k (f > 0, no trailing zero, at most 17 digits) at dst

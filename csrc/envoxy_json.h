@@ -218,10 +218,7 @@ static inline int envoxy_put_decimal_fields(char *dst, Py_ssize_t *written, PyOb
         *written = pos + 3;
         return 0;
     }
-    while (c % 10 == 0) {
-        c /= 10;
-        e++;
-    }
+    e += envoxy_strip_zeros(&c);
     if (c >= 1000000000000000ULL) {
         return 1; /* 16+ digits: the float's rounding decides */
     }
@@ -413,9 +410,13 @@ static int envoxy_put_nonleaf(envoxy_walk *w, PyObject *obj, int depth) {
     PyTypeObject *t = Py_TYPE(obj);
     envoxy_out *o = w->out;
     int rc;
+    if ((t == &PyDict_Type || t == &PyList_Type || t == &PyTuple_Type) &&
+        depth >= w->max_depth) {
+        return 1; /* orjson's limit: its path raises "Recursion limit reached" */
+    }
     if (t == &PyDict_Type) {
-        if (depth >= w->max_depth || envoxy_put_byte(o, '{')) {
-            return depth >= w->max_depth ? 1 : -1;
+        if (envoxy_put_byte(o, '{')) {
+            return -1;
         }
         Py_ssize_t pos = 0;
         PyObject *key, *value;
@@ -438,8 +439,8 @@ static int envoxy_put_nonleaf(envoxy_walk *w, PyObject *obj, int depth) {
         return envoxy_put_byte(o, '}');
     }
     if (t == &PyList_Type || t == &PyTuple_Type) {
-        if (depth >= w->max_depth || envoxy_put_byte(o, '[')) {
-            return depth >= w->max_depth ? 1 : -1;
+        if (envoxy_put_byte(o, '[')) {
+            return -1;
         }
         for (Py_ssize_t i = 0; i < Py_SIZE(obj); i++) {
             if (i && envoxy_put_byte(o, ',')) {

@@ -97,6 +97,27 @@ loads = orjson.loads
 
 
 @cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def _ymd_into(
+    buf: cython.p_char,
+    pos: cython.int,
+    year: cython.int,
+    month: cython.int,
+    day: cython.int,
+) -> cython.void:
+    """``YYYY-MM-DD`` (10 bytes) at ``pos``: dates and datetimes alike."""
+    if cython.compiled:
+        pairs: cython.p_const_char = envoxy_two_digits
+        memcpy(buf + pos, pairs + 2 * (year // 100), 2)
+        memcpy(buf + pos + 2, pairs + 2 * (year % 100), 2)
+        buf[pos + 4] = 45  # -
+        memcpy(buf + pos + 5, pairs + 2 * month, 2)
+        buf[pos + 7] = 45
+        memcpy(buf + pos + 8, pairs + 2 * day, 2)
+
+
+@cython.cfunc
 @cython.exceptval(check=False)
 def _fields_into(
     buf: cython.p_char,
@@ -112,12 +133,7 @@ def _fields_into(
     """``YYYY-MM-DDTHH:MM:SS.mmm+0000`` (28 bytes) of UTC fields at ``pos``."""
     if cython.compiled:
         pairs: cython.p_const_char = envoxy_two_digits
-        memcpy(buf + pos, pairs + 2 * (year // 100), 2)
-        memcpy(buf + pos + 2, pairs + 2 * (year % 100), 2)
-        buf[pos + 4] = 45  # -
-        memcpy(buf + pos + 5, pairs + 2 * month, 2)
-        buf[pos + 7] = 45
-        memcpy(buf + pos + 8, pairs + 2 * day, 2)
+        _ymd_into(buf, pos, year, month, day)
         buf[pos + 10] = 84  # T
         memcpy(buf + pos + 11, pairs + 2 * hour, 2)
         buf[pos + 13] = 58  # :
@@ -151,16 +167,15 @@ def _datetime_into(buf: cython.p_char, pos: cython.int, value: Any) -> cython.vo
 @cython.cfunc
 @cython.exceptval(check=False)
 def _date_into(buf: cython.p_char, pos: cython.int, value: Any) -> cython.void:
-    """``YYYY-MM-DD`` (10 bytes) at ``pos``."""
+    """A date's ``YYYY-MM-DD`` (10 bytes) at ``pos``."""
     if cython.compiled:
-        pairs: cython.p_const_char = envoxy_two_digits
-        year: cython.int = PyDateTime_GET_YEAR(value)
-        memcpy(buf + pos, pairs + 2 * (year // 100), 2)
-        memcpy(buf + pos + 2, pairs + 2 * (year % 100), 2)
-        buf[pos + 4] = 45  # -
-        memcpy(buf + pos + 5, pairs + 2 * PyDateTime_GET_MONTH(value), 2)
-        buf[pos + 7] = 45
-        memcpy(buf + pos + 8, pairs + 2 * PyDateTime_GET_DAY(value), 2)
+        _ymd_into(
+            buf,
+            pos,
+            PyDateTime_GET_YEAR(value),
+            PyDateTime_GET_MONTH(value),
+            PyDateTime_GET_DAY(value),
+        )
 
 
 @cython.cfunc
@@ -371,12 +386,10 @@ def _put_datetime(out: cython.p_void, value: Any) -> cython.int:
         buf[0] = 34
         buf[29] = 34
         tz = datetime_tzinfo(value)
-        if tz is None or tz is _UTC:
-            _datetime_into(buf, 1, value)
-            envoxy_wrote(out, 30)
-            return 0
-        shift: cython.longlong = _utc_shift(tz, value)
-        if shift == 0:
+        shift: cython.longlong = (
+            0 if tz is None or tz is _UTC else _utc_shift(tz, value)
+        )
+        if shift == 0:  # naive, UTC, or a zero offset: its own fields
             _datetime_into(buf, 1, value)
             envoxy_wrote(out, 30)
             return 0
