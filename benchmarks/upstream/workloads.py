@@ -121,6 +121,16 @@ def _msgs_per_s(topic: str, arrivals: Arrivals, rounds: int = 5) -> float:
         raise RuntimeError("the publisher did not connect")
     best = 0.0
     try:
+        # the subscription is live once a probe arrives (after a big
+        # subscription build the broker may still be taking it in)
+        deadline = time.monotonic() + 60
+        while not arrivals.count:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the subscription never became live")
+            blaster.stdin.write(f"{topic} 1 0\n")
+            blaster.stdin.flush()
+            blaster.stdout.readline()
+            time.sleep(0.2)
         for _ in range(rounds):
             arrivals.count = 0
             arrivals.done.clear()

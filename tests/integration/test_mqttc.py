@@ -476,3 +476,33 @@ def test_a_killed_consumers_unhandled_qos1_messages_come_back(
     finally:
         second.kill()
         second.wait(10)
+
+
+def test_a_burst_of_subscriptions_goes_out_in_few_packets(broker: str) -> None:
+    """Thousands of subscribe calls while connected: they coalesce into
+    SUBSCRIBE packets of at most SUBSCRIBE_BATCH filters, each one reaches the
+    broker, and a publish right after the last one is not overtaken by it."""
+    from envoxy.mqtt import client as mqtt_client
+
+    inbox = Inbox()
+    assert mqttc.on("main", f"{broker}/first", inbox)
+    connection = mqttc.instance().connection("main")
+    sent: list[int] = []
+    paho_client = connection._client
+    subscribe = paho_client.subscribe
+
+    def counting(topic: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(len(topic) if isinstance(topic, list) else 1)
+        return subscribe(topic, *args, **kwargs)
+
+    paho_client.subscribe = counting
+    count = 3000
+    for n in range(count):
+        assert mqttc.on("main", f"{broker}/burst/{n}", inbox)
+    assert mqttc.publish("main", f"{broker}/burst/{count - 1}", {"n": "last"})
+    assert mqttc.publish("main", f"{broker}/burst/0", {"n": "first"})
+    items = inbox.wait_for(2)
+    assert sorted(item[0]["n"] for item in items) == ["first", "last"]
+    assert sum(sent) == count
+    assert len(sent) < count / 10, sent  # coalesced, not one packet each
+    assert max(sent) <= mqtt_client.SUBSCRIBE_BATCH

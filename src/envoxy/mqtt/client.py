@@ -12,6 +12,13 @@ acknowledges them, and are sent again after a reconnect. While the broker is
 away at most ``outbox`` are accepted (then ``publish`` says ``False``: the
 caller knows); ``close`` waits (bounded) until every accepted one is
 acknowledged, so a graceful stop loses none either.
+
+Subscribing: while a SUBSCRIBE waits for its SUBACK, new subscriptions queue
+and go out together, in packets of at most ``SUBSCRIBE_BATCH`` filters, when
+it comes (a burst of 100k ``subscribe`` calls is ~1,600 packets, not 100k; a
+lone one is sent at once). ``publish`` and ``unsubscribe`` send the queue
+first, so the broker sees operations in the order they were made. A filter
+the broker refuses is logged.
 """
 
 from __future__ import annotations
@@ -40,6 +47,11 @@ from envoxy.utils.logs import log
 __all__ = ["Connection"]
 
 _UNSUPPORTED_PROTOCOL = (1, 132)  # 3.1.1 CONNACK 1 / MQTT 5 reason 0x84
+
+#: most filters in one SUBSCRIBE packet (paho builds 64 faster per filter than
+#: 1024: 0.67 s vs 1.36 s for 100k, bare paho here), and most bytes in it
+SUBSCRIBE_BATCH = 64
+SUBSCRIBE_BATCH_BYTES = 64 * 1024
 
 
 def _uwsgi_worker() -> tuple[int, int] | None:
@@ -80,7 +92,11 @@ class Connection:
     def __init__(self, settings: BrokerSettings, router: MessageRouter) -> None:
         self.settings = settings
         self.router = router
-        self._subscriptions: dict[str, int] = {}
+        # pattern -> (broker filter, QoS): restored on every connect
+        self._subscriptions: dict[str, tuple[str, int]] = {}
+        # filters waiting for the SUBSCRIBE in flight to be acknowledged
+        self._unsent: list[tuple[str, int]] = []
+        self._in_flight: dict[int, list[tuple[str, int]]] = {}  # mid -> filters
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._answered = threading.Event()
@@ -133,6 +149,7 @@ class Connection:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.manual_ack_set(True)  # acknowledged once handled (envoxy.mqtt.acks)
         return client
 
@@ -244,14 +261,57 @@ class Connection:
             return
         self._acks.reset()  # the old connection's unacknowledged come again
         with self._lock:
-            subscriptions = list(self._subscriptions.items())
-        for pattern, qos in subscriptions:
-            client.subscribe(_subscription_filter(pattern), qos=qos)
-        self._connected.set()
+            self._in_flight.clear()
+            self._unsent = list(self._subscriptions.values())
+            subscriptions = len(self._unsent)
+            self._send_unsent(client)
+            # under the lock: a subscribe made meanwhile is either in the copy
+            # or sees the connection up and sends itself
+            self._connected.set()
         self._replay()
         self._answered.set()
         where = f"mqtt {self.settings.key}: connected to {self.settings.address}"
-        log.info(f"{where}, {len(subscriptions)} subscriptions restored")
+        log.info(f"{where}, {subscriptions} subscriptions restored")
+
+    def _on_subscribe(
+        self, client: Any, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        """A SUBACK: say which filters were refused, send what queued meanwhile."""
+        with self._lock:
+            sent = self._in_flight.pop(mid, [])
+            for (broker_filter, _), reason in zip(sent, reasons or (), strict=False):
+                if getattr(reason, "is_failure", False):
+                    where = f"mqtt {self.settings.key}"
+                    log.error(
+                        f"{where}: the broker refused {broker_filter!r}: {reason}"
+                    )
+            if not self._in_flight:
+                self._send_unsent(client)
+
+    def _send_unsent(self, client: Any) -> None:
+        """Send the queued filters in as few SUBSCRIBE packets as the bounds
+        allow (caller holds ``_lock``). Not connected: they wait for the
+        connect, which sends every subscription."""
+        unsent, self._unsent = self._unsent, []
+        start = 0
+        while start < len(unsent):
+            end, size = start, 0
+            while end < len(unsent) and end - start < SUBSCRIBE_BATCH:
+                size += len(unsent[end][0]) + 3
+                if size > SUBSCRIBE_BATCH_BYTES and end > start:
+                    break
+                end += 1
+            batch = unsent[start:end]
+            start = end
+            try:
+                result, mid = client.subscribe(batch)
+            except ValueError as exc:  # the grammar's filters are valid: a bug
+                where = f"mqtt {self.settings.key}"
+                log.error(f"{where}: cannot subscribe {len(batch)} filters: {exc}")
+                continue
+            if result != paho.MQTT_ERR_SUCCESS:
+                return  # the connection went: _on_connect sends them all
+            self._in_flight[mid] = batch
 
     def _on_disconnect(
         self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any
@@ -304,22 +364,33 @@ class Connection:
         it. ``broker_filter``: the pattern's, when the caller parsed it already."""
         if qos not in (0, 1, 2):
             raise ValueError(f"qos must be 0, 1 or 2, got {qos!r}")
-        with self._lock:
-            self._subscriptions[pattern] = max(qos, self._subscriptions.get(pattern, 0))
-            client = self._client
-        if client is None or not self._connected.is_set():
-            return False  # sent by _on_connect
         if broker_filter is None:
             broker_filter = _subscription_filter(pattern)
-        result, _ = client.subscribe(broker_filter, qos=qos)
-        return result == paho.MQTT_ERR_SUCCESS
+        with self._lock:
+            known = self._subscriptions.get(pattern)
+            qos = max(qos, known[1]) if known else qos
+            self._subscriptions[pattern] = (broker_filter, qos)
+            client = self._client
+            if client is None or not self._connected.is_set():
+                return False  # sent by _on_connect
+            self._unsent.append((broker_filter, qos))
+            if not self._in_flight:  # else sent when the SUBACK comes
+                self._send_unsent(client)
+        return True
+
+    def _send_queued(self) -> None:
+        """Send the queued subscriptions now, ahead of another operation."""
+        with self._lock:
+            if self._unsent and self._client is not None:
+                self._send_unsent(self._client)
 
     def unsubscribe(self, pattern: str) -> None:
+        self._send_queued()
         with self._lock:
-            self._subscriptions.pop(pattern, None)
+            known = self._subscriptions.pop(pattern, None)
             client = self._client
         if client is not None and self._connected.is_set():
-            client.unsubscribe(_subscription_filter(pattern))
+            client.unsubscribe(known[0] if known else _subscription_filter(pattern))
 
     def publish(
         self,
@@ -336,6 +407,8 @@ class Connection:
         up to ``s`` seconds for the broker's acknowledgement instead."""
         if qos not in (0, 1, 2):
             raise ValueError(f"qos must be 0, 1 or 2, got {qos!r}")
+        if self._unsent:  # subscriptions made before this message go first
+            self._send_queued()
         if confirm is not None and qos:
             return self._confirmed(topic, payload, qos, retain, confirm)
         if self._connected.is_set():
